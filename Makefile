@@ -1,0 +1,56 @@
+# `make run` runs the whole job; `make test` runs every check. Both first bring .venv in line
+# with uv.lock: the first time that installs everything, afterwards it does nothing.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+VENV := .venv
+UV_VERSION := 0.13.8
+STAMP := $(VENV)/.synced
+
+# The project's tools come first on PATH, so `dvc repro` runs stages with the locked Python.
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+export DVC_NO_ANALYTICS := 1
+export BENTOML_DO_NOT_TRACK := true
+export UV_PYTHON_DOWNLOADS := never
+# Caches stay inside the checkout (git-ignored), never in the user's home.
+export UV_CACHE_DIR := $(CURDIR)/.cache/uv
+export PRE_COMMIT_HOME := $(CURDIR)/.cache/pre-commit
+export MPLCONFIGDIR := $(CURDIR)/.cache/matplotlib
+
+.PHONY: help setup run test lint hooks clean
+
+help:
+	@echo "make run    reproduce the pipeline from the DVC remote and show the metrics"
+	@echo "make test   lint (pre-commit) and run the tests"
+	@echo "make hooks  install the git hooks (pre-commit, DVC checkout/push)"
+
+$(STAMP): pyproject.toml uv.lock
+	@test -x $(VENV)/bin/uv || { python3 -m venv $(VENV) && \
+		$(VENV)/bin/pip install --quiet --no-cache-dir --disable-pip-version-check uv==$(UV_VERSION); }
+	uv sync --frozen
+	@touch $@
+
+setup: $(STAMP)
+
+run: setup
+	python -m churn.fetch_data
+	dvc pull --allow-missing
+	dvc repro
+	dvc push
+	@echo
+	dvc metrics show
+	@echo
+	@echo "Plots: plots/images/*.png; interactive: run 'dvc plots show' and open dvc_plots/index.html"
+
+lint: setup
+	pre-commit run --all-files --show-diff-on-failure
+
+test: lint
+	pytest
+
+hooks: setup
+	pre-commit install --hook-type pre-commit --hook-type pre-push --hook-type post-checkout
+
+clean:
+	rm -rf $(VENV) .cache .mypy_cache .ruff_cache .pytest_cache dvc_plots
