@@ -1,0 +1,154 @@
+"""DVC stage `train`: fit LightGBM on the prepared training set and write the model card.
+
+The model is saved in LightGBM's own text format (safe to load, diffable); the card answers
+"when, from which data, with which environment" and carries the model file's sha256, which the
+service checks before it serves.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import platform
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from churn import schema
+from churn.io import CARD_PATH, MODEL_PATH, RAW_PATH, TRAIN_PATH, load_params
+from churn.timing import StageTimer
+
+logger = logging.getLogger(__name__)
+
+LOCK_PATH = Path("uv.lock")
+_PROGRESS_STEPS = 5
+
+
+def file_digest(path: Path, algorithm: str) -> str:
+    with path.open("rb") as handle:
+        return hashlib.file_digest(handle, algorithm).hexdigest()
+
+
+def booster_params(params: dict[str, Any]) -> dict[str, Any]:
+    """LightGBM's parameters from the `train` section: deterministic, quiet, binary."""
+    knobs = {key: value for key, value in params.items() if key != "num_boost_round"}
+    return {
+        "objective": "binary",
+        "deterministic": True,
+        "force_col_wise": True,  # with `deterministic`, the same data gives the same trees
+        "verbosity": -1,
+        **knobs,
+    }
+
+
+def _log_progress(total_rounds: int) -> Any:
+    step = max(1, total_rounds // _PROGRESS_STEPS)
+
+    def callback(env: Any) -> None:
+        done = env.iteration + 1
+        if done % step == 0 or done == total_rounds:
+            logger.info("train: %d/%d boosting rounds", done, total_rounds)
+
+    return callback
+
+
+def train(frame: pd.DataFrame, params: dict[str, Any]) -> Any:
+    """A LightGBM booster fitted on the schema's features of `frame` (returns lightgbm.Booster)."""
+    import lightgbm as lgb
+
+    dataset = lgb.Dataset(
+        frame[list(schema.FEATURES)],
+        label=frame[schema.LABEL],
+        categorical_feature=list(schema.CATEGORICAL),
+        free_raw_data=True,
+    )
+    rounds = int(params["num_boost_round"])
+    return lgb.train(
+        booster_params(params), dataset, num_boost_round=rounds, callbacks=[_log_progress(rounds)]
+    )
+
+
+def _git(*args: str) -> str | None:
+    try:
+        result = subprocess.run(["git", *args], capture_output=True, text=True, check=True)
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return result.stdout.strip()
+
+
+def model_card(
+    *,
+    model_path: Path,
+    frame: pd.DataFrame,
+    params: dict[str, Any],
+    raw_path: Path,
+    lock_path: Path,
+) -> dict[str, Any]:
+    """What a reviewer or the service needs to know about the model file."""
+    import lightgbm as lgb
+
+    status = _git("status", "--porcelain", "--untracked-files=no")
+    return {
+        "model": {
+            "path": str(model_path),
+            "format": "lightgbm-text",
+            "sha256": file_digest(model_path, "sha256"),
+        },
+        "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "git": {"revision": _git("rev-parse", "HEAD"), "dirty": bool(status)},
+        "data": {
+            "raw_path": str(raw_path),
+            "raw_md5": file_digest(raw_path, "md5"),  # the md5 DVC records for the file
+            "train_rows": len(frame),
+            "train_churn_rate": round(float(frame[schema.LABEL].mean()), 6),
+        },
+        "environment": {
+            "python": platform.python_version(),
+            "lightgbm": lgb.__version__,
+            "pandas": pd.__version__,
+            "lock_sha256": file_digest(lock_path, "sha256") if lock_path.exists() else None,
+        },
+        "params": params,
+        "label": schema.LABEL,
+        "features": list(schema.FEATURES),
+        "categorical_levels": {
+            column: list(levels) for column, levels in schema.CATEGORICAL.items()
+        },
+    }
+
+
+def main() -> None:
+    timer = StageTimer("train")
+    # LightGBM imports scikit-learn (~3 s) for wrappers this stage never uses.
+    if "sklearn" not in sys.modules:
+        sys.modules["sklearn"] = None  # type: ignore[assignment]
+    with timer.phase("imports"):
+        import lightgbm  # noqa: F401
+    params = load_params("train")
+    with timer.phase("read"):
+        frame = pd.read_parquet(TRAIN_PATH, columns=[*schema.FEATURES, schema.LABEL])
+    with timer.phase("work"):
+        booster = train(frame, params)
+    with timer.phase("write"):
+        MODEL_PATH.parent.mkdir(parents=True, exist_ok=True)
+        booster.save_model(str(MODEL_PATH))
+        card = model_card(
+            model_path=MODEL_PATH,
+            frame=frame,
+            params=params,
+            raw_path=RAW_PATH,
+            lock_path=LOCK_PATH,
+        )
+        CARD_PATH.write_text(json.dumps(card, indent=2) + "\n")
+    logger.info("train: %d rows, %d trees -> %s", len(frame), booster.num_trees(), MODEL_PATH)
+    timer.report()
+
+
+if __name__ == "__main__":
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    main()
