@@ -38,10 +38,7 @@ run: setup
 	dvc pull --allow-missing
 	dvc repro
 	dvc push
-	@echo
-	dvc metrics show
-	@echo
-	@echo "Plots: plots/images/*.png; interactive: run 'dvc plots show' and open dvc_plots/index.html"
+	@python -m churn.summary
 
 lint: setup
 	pre-commit run --all-files --show-diff-on-failure

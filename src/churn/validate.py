@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from churn.timing import StageTimer
 logger = logging.getLogger(__name__)
 
 REPORT_PATH = Path("reports/validation.json")
+_COERCE = re.compile(r"coerce_dtype\('(.+)'\)")
 
 
 def _describe(value: Any) -> Any:
@@ -48,6 +50,12 @@ def _problems(
     wide = (failures["schema_context"] == "DataFrameSchema") & ~structural
     failures.loc[wide, "column"] = "(row)"
     failures = failures.drop_duplicates(subset=["column", "check", "index"])
+    # A value that cannot be read as the column's type also fails its dtype and value checks:
+    # report the type, not its echoes.
+    checks = failures["check"].astype("str")
+    mistyped = set(failures.loc[checks.str.startswith("coerce_dtype"), "column"])
+    echo = failures["column"].isin(mistyped) & ~checks.str.startswith("coerce_dtype")
+    failures = failures[~echo]
     rules = {
         "column_in_dataframe": "column is required but missing",
         "column_in_schema": "column is not in the schema",
@@ -66,7 +74,9 @@ def _problems(
         problems.append(
             {
                 "column": str(column),
-                "rule": rules.get(str(check), str(check)),
+                "rule": rules.get(
+                    str(check), str(check).replace("coerce_dtype", "must be of type")
+                ),
                 "failing_rows": len(rows),
                 "examples": examples,
             }
