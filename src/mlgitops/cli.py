@@ -1,10 +1,17 @@
-"""The `mlgitops` command: one subcommand per plugin, mounted here with `add_typer`."""
+"""The `mlgitops` command: one subcommand per plugin, and the one place errors become exit codes.
+
+Exit codes: 0 ok; 1 the check said no or a remote refused; 2 wrong input or usage; 3 drift.
+"""
 
 from __future__ import annotations
 
+import sys
+
 import typer
+from rich.console import Console
 
 from mlgitops import __version__
+from mlgitops.errors import MlgitopsError
 
 app = typer.Typer(
     name="mlgitops",
@@ -12,6 +19,8 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
 )
+# Messages go to stderr; data (markdown, JSON) goes to stdout.
+console = Console(stderr=True)
 
 
 def _print_version(value: bool) -> None:
@@ -29,5 +38,13 @@ def _root(
     """CI plugins for DVC repositories."""
 
 
+# Plugins mount here as they land, each a `typer.Typer` named after its subcommand:
+# app.add_typer(report.app, name="report")
+
+
 def main() -> None:
-    app()
+    try:
+        app()
+    except MlgitopsError as error:
+        console.print(f"[bold red]{type(error).__name__}[/]: {error}", highlight=False)
+        sys.exit(error.exit_code)
