@@ -10,7 +10,7 @@ import sys
 import typer
 from rich.console import Console
 
-from mlgitops import __version__
+from mlgitops import __version__, gate
 from mlgitops.errors import MlgitopsError
 
 app = typer.Typer(
@@ -40,6 +40,7 @@ def _root(
 
 # Plugins mount here as they land, each a `typer.Typer` named after its subcommand:
 # app.add_typer(report.app, name="report")
+app.add_typer(gate.app, name="gate")
 
 
 def main() -> None:
