@@ -46,9 +46,11 @@ def clean(raw: pd.DataFrame) -> pd.DataFrame:
         frame.loc[new_customer, "total_charges"] = frame.loc[new_customer, "total_charges"].fillna(
             0.0
         )
-    for column in schema.CATEGORICAL:
+    for column, levels in schema.CATEGORICAL.items():
         if column in raw:
-            frame[column] = raw[column].astype("str").astype(schema.category_dtype(column))
+            # Unknown levels become nulls (later pandas refuses to cast them); validate names them.
+            values = raw[column].astype("str")
+            frame[column] = values.where(values.isin(levels)).astype(schema.category_dtype(column))
     if schema.LABEL in raw:
         is_churner = raw[schema.LABEL].astype("str") == schema.LABEL_POSITIVE
         known = raw[schema.LABEL].isin(schema.LABEL_LEVELS)
