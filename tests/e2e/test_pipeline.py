@@ -1,0 +1,110 @@
+"""The pipeline as a user runs it: from nothing, again, after a param change, twice over."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from churn import schema
+from tests.checkout import Checkout, committed, md5, pipeline_outputs, sha256
+from tests.conftest import Golden, reproduce_from_nothing
+
+pytestmark = pytest.mark.e2e
+
+STAGES = ("prepare", "validate", "train", "evaluate")
+PLAUSIBLE_ROC_AUC = (0.80, 0.90)  # published results on the Telco churn data sit in this band
+
+
+def _pointer_md5(checkout: Checkout) -> str:
+    pointer = checkout.path / "data/raw/telco_churn.csv.dvc"
+    return str(yaml.safe_load(pointer.read_text())["outs"][0]["md5"])
+
+
+def test_the_whole_pipeline_runs_from_nothing(golden: Golden) -> None:
+    checkout = golden.checkout
+    raw = checkout.path / "data/raw/telco_churn.csv"
+    assert md5(raw) == _pointer_md5(checkout)
+    # fetch_data pushed the raw bytes into the copy's own remote.
+    remote = checkout.path / ".dvc-remote"
+    assert _pointer_md5(checkout) in {md5(path) for path in remote.rglob("*") if path.is_file()}
+
+    assert golden.repro.ran == list(STAGES), str(golden.repro)
+    for name in pipeline_outputs(checkout.path / "dvc.yaml"):
+        output = checkout.path / name
+        assert output.is_file() or any(output.iterdir()), f"{name} was not produced"
+    report = json.loads((checkout.path / "reports/validation.json").read_text())
+    assert report["status"] == "passed", report
+
+
+def test_test_roc_auc_is_plausible_for_this_data(golden: Golden) -> None:
+    metrics = json.loads((golden.checkout.path / "metrics.json").read_text())
+    low, high = PLAUSIBLE_ROC_AUC
+    assert low <= metrics["test"]["roc_auc"] <= high, metrics
+
+
+def test_the_model_card_describes_the_model_and_data(golden: Golden) -> None:
+    checkout = golden.checkout
+    card = json.loads((checkout.path / "models/card.json").read_text())
+    assert card["model"]["sha256"] == sha256(checkout.path / "models/model.txt")
+    assert card["data"]["raw_md5"] == _pointer_md5(checkout)
+    assert card["features"] == list(schema.FEATURES)
+    assert schema.LABEL not in card["features"]
+
+
+def test_committed_results_are_what_the_pipeline_reproduces(golden: Golden) -> None:
+    """The metrics and validation report in git are what code + data + params give."""
+    for name in ("metrics.json", "reports/validation.json"):
+        assert (golden.checkout.path / name).read_bytes() == committed(golden.checkout, name), name
+
+
+def test_a_second_repro_runs_nothing(reproduced: Checkout) -> None:
+    watched = ("dvc.lock", "data/prepared", "reports", "models", "metrics.json", "plots")
+    before = reproduced.digests(*watched)
+
+    again = reproduced.repro()
+
+    assert again.returncode == 0, str(again)
+    assert again.ran == [], str(again)
+    assert sorted(again.skipped) == sorted(STAGES), str(again)
+    assert reproduced.digests(*watched) == before
+
+
+def test_a_training_param_change_reruns_only_train_and_evaluate(reproduced: Checkout) -> None:
+    params = reproduced.path / "params.yaml"
+    rounds = yaml.safe_load(params.read_text())["train"]["num_boost_round"]
+    text, count = re.subn(
+        rf"^(\s+num_boost_round:\s*){rounds}\b",
+        rf"\g<1>{rounds // 2}",
+        params.read_text(),
+        flags=re.MULTILINE,
+    )
+    assert count == 1
+    params.write_text(text)
+    upstream = reproduced.digests("data/prepared", "reports")
+    model_before = sha256(reproduced.path / "models/model.txt")
+    metrics_before = (reproduced.path / "metrics.json").read_bytes()
+
+    changed = reproduced.repro()
+
+    assert changed.returncode == 0, str(changed)
+    assert changed.ran == ["train", "evaluate"], str(changed)
+    assert sorted(changed.skipped) == ["prepare", "validate"], str(changed)
+    assert reproduced.digests("data/prepared", "reports") == upstream
+    assert sha256(reproduced.path / "models/model.txt") != model_before
+    assert (reproduced.path / "metrics.json").read_bytes() != metrics_before
+
+
+def test_two_clean_runs_give_identical_results(golden: Golden, tmp_path: Path) -> None:
+    second = reproduce_from_nothing(tmp_path / "repo")
+
+    assert second.repro.ran == list(STAGES), str(second.repro)
+    for name in ("metrics.json", "models/model.txt", "reports/validation.json"):
+        assert (second.checkout.path / name).read_bytes() == (
+            golden.checkout.path / name
+        ).read_bytes(), name
+    plots = ("plots/roc.csv", "plots/precision_recall.csv", "plots/confusion.csv")
+    assert second.checkout.digests(*plots) == golden.checkout.digests(*plots)
