@@ -192,3 +192,22 @@ def committed(checkout: Checkout, name: str) -> bytes:
         timeout=_TIMEOUT_SECONDS,
     )
     return completed.stdout
+
+
+@dataclass(frozen=True)
+class Golden:
+    """A clone reproduced from nothing: fetch_data, then `dvc repro`; read it, never change it."""
+
+    checkout: Checkout
+    fetch: Result
+    repro: Repro
+
+
+def reproduce_from_nothing(destination: Path) -> Golden:
+    """Clone into `destination`, fill the DVC remote, run the whole pipeline."""
+    checkout = clone_repository(destination)
+    fetch = checkout.fetch_data()
+    assert fetch.returncode == 0, str(fetch)
+    repro = checkout.repro()
+    assert repro.returncode == 0, str(repro)
+    return Golden(checkout, fetch, repro)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +11,7 @@ import pytest
 
 from churn.fetch_data import export_source
 from churn.io import load_params
-from tests.checkout import REPO_ROOT, Checkout, Repro, Result, clone_repository
+from tests.checkout import REPO_ROOT, Checkout, Golden, reproduce_from_nothing
 
 UNIT_ROWS = 300  # unit tests work on the first rows of the real table: fast, and still real
 
@@ -48,25 +47,6 @@ def validate_params() -> dict[str, Any]:
 @pytest.fixture(scope="session")
 def prepare_params() -> dict[str, Any]:
     return load_params("prepare", REPO_ROOT / "params.yaml")
-
-
-@dataclass(frozen=True)
-class Golden:
-    """A clone reproduced from nothing: fetch_data, then `dvc repro`; read it, never change it."""
-
-    checkout: Checkout
-    fetch: Result
-    repro: Repro
-
-
-def reproduce_from_nothing(destination: Path) -> Golden:
-    """Clone into `destination`, fill the DVC remote, run the whole pipeline."""
-    checkout = clone_repository(destination)
-    fetch = checkout.fetch_data()
-    assert fetch.returncode == 0, str(fetch)
-    repro = checkout.repro()
-    assert repro.returncode == 0, str(repro)
-    return Golden(checkout, fetch, repro)
 
 
 @pytest.fixture(scope="session")

@@ -10,8 +10,15 @@ import pytest
 import yaml
 
 from churn import schema
-from tests.checkout import Checkout, committed, md5, pipeline_outputs, sha256
-from tests.conftest import Golden, reproduce_from_nothing
+from tests.checkout import (
+    Checkout,
+    Golden,
+    committed,
+    md5,
+    pipeline_outputs,
+    reproduce_from_nothing,
+    sha256,
+)
 
 pytestmark = pytest.mark.e2e
 
