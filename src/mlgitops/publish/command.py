@@ -1,0 +1,172 @@
+"""`mlgitops comment`: publishes a report directory as the one comment of a pull request.
+
+Reads report/report.md (and gate.md, report.json), commits the linked images to the assets
+branch, then hands the body to the chosen backend. The token comes from GITHUB_TOKEN only.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import logging
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from mlgitops.errors import UsageError
+from mlgitops.publish.assets import DEFAULT_BRANCH, upload_images, web_url
+from mlgitops.publish.cml import find_cml, publish_with_cml
+from mlgitops.publish.comment import build_body, linked_images, upsert_comment
+from mlgitops.publish.errors import NotFoundError
+from mlgitops.publish.github import DEFAULT_API_URL, GitHubClient, make_http_client
+
+logger = logging.getLogger(__name__)
+
+_REPO = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+_SHA = re.compile(r"^[0-9a-f]{7,40}$")
+
+
+class Backend(enum.StrEnum):
+    """Who posts the comment: `cml` when it is on PATH (auto), else the REST API."""
+
+    auto = "auto"
+    github = "github"
+    cml = "cml"
+
+
+@dataclass(frozen=True)
+class ReportFiles:
+    """What the publisher reads from a report directory."""
+
+    markdown: str
+    gate: str | None
+    images: dict[str, bytes]
+    head_sha: str | None
+
+
+def read_report_dir(folder: Path) -> ReportFiles:
+    """The report's markdown, gate verdict, linked images and head sha; UsageError if broken."""
+    report_md = folder / "report.md"
+    if not report_md.is_file():
+        raise UsageError(
+            f"{report_md} not found; run `mlgitops report --base REV --out {report_md}` first, "
+            "or pass --report-dir"
+        )
+    markdown = report_md.read_text(encoding="utf-8")
+    gate_md = folder / "gate.md"
+    images = {}
+    for name in linked_images(markdown):
+        image = folder / "images" / name
+        if not image.is_file():
+            raise UsageError(f"{report_md} links images/{name} but {image} is missing")
+        images[name] = image.read_bytes()
+    return ReportFiles(
+        markdown=markdown,
+        gate=gate_md.read_text(encoding="utf-8") if gate_md.is_file() else None,
+        images=images,
+        head_sha=_head_sha(folder / "report.json"),
+    )
+
+
+def _head_sha(report_json: Path) -> str | None:
+    if not report_json.is_file():
+        return None
+    try:
+        data: Any = json.loads(report_json.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise UsageError(f"{report_json} is not valid JSON; re-run `mlgitops report`") from None
+    sha = (data.get("head") or {}).get("sha") if isinstance(data, dict) else None
+    return sha if isinstance(sha, str) and sha else None
+
+
+def publish(
+    client: GitHubClient,
+    files: ReportFiles,
+    *,
+    repo: str,
+    pr: int,
+    sha: str,
+    backend: Backend,
+    assets_branch: str = DEFAULT_BRANCH,
+    site: str = "https://github.com",
+) -> str:
+    """Uploads the images, builds the body and posts it; returns what happened, for the log."""
+    try:
+        client.get_pull(repo, pr)
+    except NotFoundError as error:
+        raise NotFoundError(
+            error.method, error.url, error.status, f"{repo} has no pull request #{pr}"
+        ) from None
+    urls = upload_images(
+        client, repo, files.images, pr=pr, sha=sha, branch=assets_branch, site=site
+    )
+    body = build_body(files.markdown, pr=pr, gate_md=files.gate, image_urls=urls)
+    chosen = backend
+    if backend is Backend.auto:
+        chosen = Backend.cml if find_cml() else Backend.github
+    if chosen is Backend.cml:
+        publish_with_cml(body, repo=repo, pr=pr, site=site)
+        return f"comment: published with cml on {site}/{repo}/pull/{pr}"
+    action, comment = upsert_comment(client, repo, pr, body)
+    return f"comment: {action} {comment.get('html_url') or comment.get('id')}"
+
+
+app = typer.Typer(
+    help="Publish a report directory as one comment per pull request, edited on every push.",
+    subcommand_metavar="",
+    pretty_exceptions_show_locals=False,
+)
+
+
+@app.callback(invoke_without_command=True)
+def comment(
+    repo: Annotated[str, typer.Option("--repo", help="The repository, as OWNER/NAME.")],
+    pr: Annotated[int, typer.Option("--pr", min=1, help="The pull request number.")],
+    report_dir: Annotated[
+        Path, typer.Option("--report-dir", help="The folder `mlgitops report --out` wrote.")
+    ] = Path("report"),
+    sha: Annotated[
+        str | None,
+        typer.Option("--sha", help="The PR's head commit (default: head.sha of report.json)."),
+    ] = None,
+    backend: Annotated[
+        Backend, typer.Option("--backend", help="auto: cml when it is on PATH, else github.")
+    ] = Backend.auto,
+    assets_branch: Annotated[
+        str, typer.Option("--assets-branch", help="The branch of the repo that holds the images.")
+    ] = DEFAULT_BRANCH,
+) -> None:
+    """Token from GITHUB_TOKEN; API from GITHUB_API_URL (default https://api.github.com)."""
+    token = os.environ.get("GITHUB_TOKEN", "").strip()
+    if not token:
+        raise UsageError(
+            "GITHUB_TOKEN is not set; set it to a token that may write pull-request comments and "
+            "contents (in a workflow: `env: GITHUB_TOKEN: ${{ github.token }}`)"
+        )
+    if not _REPO.match(repo):
+        raise UsageError(f"--repo {repo!r} is not OWNER/NAME; pass it like octo-org/churn")
+    files = read_report_dir(report_dir)
+    head = (sha or files.head_sha or "").lower()
+    if not _SHA.match(head):
+        raise UsageError(
+            f"no usable head sha ({head or 'none'}): pass --sha with the PR's head commit, or a "
+            "report.json whose head.sha is set"
+        )
+    api_url = os.environ.get("GITHUB_API_URL", "").strip() or DEFAULT_API_URL
+    with make_http_client(token, base_url=api_url) as http:
+        outcome = publish(
+            GitHubClient(http),
+            files,
+            repo=repo,
+            pr=pr,
+            sha=head,
+            backend=backend,
+            assets_branch=assets_branch,
+            site=web_url(api_url),
+        )
+    Console(stderr=True).print(outcome, highlight=False, markup=False)

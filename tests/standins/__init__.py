@@ -1,0 +1,1 @@
+"""Stand-ins: GitHub (a remote service) and the report directory CI hands the publisher."""
