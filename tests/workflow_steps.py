@@ -25,8 +25,9 @@ PR_WORKFLOW = WORKFLOWS / "pr.yml"
 PR_JOB = "reproduce"
 # What pr.yml runs for a pull request, in order; fetch-data is the example's own bootstrap.
 LOOP_STEP_IDS = ("pull", "repro", "push", "report", "gate", "pr-json")
-# The event values pr.yml binds in the job's `env:`; a test gives all three.
-PR_EVENT_ENV = ("BASE_SHA", "HEAD_SHA", "PR_NUMBER")
+# The values pr.yml takes from GitHub in the job's `env:`; a test gives all four (RUN_URL may
+# be empty: the report then names the artifact without a link).
+PR_EVENT_ENV = ("BASE_SHA", "HEAD_SHA", "PR_NUMBER", "RUN_URL")
 # GitHub runs `shell: bash` as `bash --noprofile --norc -eo pipefail {0}`.
 BASH = ("bash", "--noprofile", "--norc", "-eo", "pipefail", "-c")
 

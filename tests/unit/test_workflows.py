@@ -38,7 +38,7 @@ PLUGINS = ("setup", "report", "gate", "comment")
 ALL_FILES = sorted([*WORKFLOWS.glob("*.yml"), *ACTIONS.glob("*/action.yml")])
 PINNED = re.compile(r"^[\w.-]+/[\w.-]+(/[\w./-]+)?@[0-9a-f]{40} # v\d+\.\d+\.\d+$")
 HEAD = "a" * 40
-GIVEN = {"BASE_SHA": "b" * 40, "HEAD_SHA": HEAD, "PR_NUMBER": "7"}
+GIVEN = {"BASE_SHA": "b" * 40, "HEAD_SHA": HEAD, "PR_NUMBER": "7", "RUN_URL": ""}
 
 
 def _steps(document: dict[str, Any]) -> list[dict[str, Any]]:
@@ -299,6 +299,8 @@ def _artifact(root: Path, report: dict[str, Any], pr_number: int = 7) -> Path:
     (folder / "report.json").write_text(json.dumps(report))
     (folder / "pr.json").write_text(json.dumps({"pr_number": pr_number, "head_sha": HEAD}))
     (folder / "images" / "roc.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    (folder / "interactive").mkdir()
+    (folder / "interactive" / "index.html").write_text("<html></html>")
     return folder
 
 
