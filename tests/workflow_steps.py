@@ -7,6 +7,9 @@ are returned with their `inputs` resolved. Third-party actions (checkout, cache,
 CI plumbing and are left out. Expressions are resolved only where they name `env.X` or
 `inputs.X`; any other value (an event field, a hashFiles call) must be given by the test,
 by the name the workflow binds it to, or reading the step raises `UnresolvedError`.
+
+To run them as GitHub does: each `step.argv` in order, with `os.environ | step.env`; once a
+step failed, only the steps with `runs_after_failure`; for a fork, none `skipped_for_forks`.
 """
 
 from __future__ import annotations
