@@ -92,7 +92,9 @@ def _pipeline_check(pipeline: dict[str, Any]) -> Check:
             "report says, in the code or the data, and push again"
         )
         return Check("pipeline", None, None, None, "reproduces", False, reason)
-    reason = "the pipeline reproduced" if status == "ok" else f"pipeline status is '{status}'"
+    reason = "the pipeline reproduced"
+    if status != "ok":
+        reason = f"the pipeline's status is {status} (the report was made without --repro-log)"
     return Check("pipeline", None, None, None, "reproduces", True, reason)
 
 
@@ -220,7 +222,7 @@ def render_markdown(result: GateResult) -> str:
     """The gate's verdict as markdown, for report/gate.md and so for the PR comment."""
     verdict = "passed ✅" if result.passed else f"failed ❌ ({len(result.broken)} broken)"
     lines = [
-        f"### Quality gate: {verdict}",
+        f"#### Quality gate: {verdict}",
         "",
         "| Check | Base | Head | Change | Limit | Result |",
         "|---|---:|---:|---:|---|---|",

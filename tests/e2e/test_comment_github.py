@@ -80,7 +80,7 @@ def setup(tmp_path: Path) -> Iterator[Setup]:
     fake = FakeGitHub()
     fake.add_repo(REPO)
     fake.add_pull(REPO, PR, head_sha=HEAD_SHA)
-    report = write_report_dir(tmp_path / "report", gate_md="### Quality gate: passed ✅\n")
+    report = write_report_dir(tmp_path / "report", gate_md="#### Quality gate: passed ✅\n")
     with fake.serve() as api_url:
         yield Setup(fake, api_url, report, tmp_path)
 

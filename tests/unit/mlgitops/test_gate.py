@@ -71,7 +71,7 @@ def test_passes_and_says_why(gate: Gate) -> None:
     assert "test.log_loss 0.42 is at or below the ceiling 0.5" in err
     assert "the pipeline reproduced" in err
     markdown = gate.out.read_text()
-    assert markdown.startswith("### Quality gate: passed ✅")
+    assert markdown.startswith("#### Quality gate: passed ✅")
     assert "| `test.roc_auc` | 0.8432 | 0.851 | +0.007764 | >= 0.8 | ✅ pass |" in markdown
     assert "❌" not in markdown
 
@@ -87,7 +87,7 @@ def test_floor_broken_fails_with_the_floor_in_the_table(gate: Gate) -> None:
     )
     assert "FAIL" in err  # the terminal table
     markdown = gate.out.read_text()
-    assert markdown.startswith("### Quality gate: failed ❌ (1 broken)")
+    assert markdown.startswith("#### Quality gate: failed ❌ (1 broken)")
     assert "| `test.roc_auc` | 0.79 | 0.795 | +0.005 | >= 0.8 | ❌ **fail** |" in markdown
     assert "| `test.roc_auc` | 0.79 | 0.795 | +0.005 | worsens <= 0.01 | ✅ pass |" in markdown
 

@@ -20,7 +20,7 @@ from tests.standins.github import FakeGitHub
 from tests.standins.report_dir import report_data, report_markdown
 from tests.unit.mlgitops.publish.conftest import PR, REPO
 
-GATE_MD = "### Quality gate: passed ✅\n\n| Check | Result |\n|---|---|\n| pipeline | ✅ pass |\n"
+GATE_MD = "#### Quality gate: passed ✅\n\n| Check | Result |\n|---|---|\n| pipeline | ✅ pass |\n"
 # The shape `mlgitops report` writes: a title and the headline's lines, then ####-sections.
 REPORT_STYLE_MD = """### 📊 mlgitops report: `main` (`1111111`) → workspace (on `2b7e151`)
 - **test.roc_auc** 0.8432 → 0.851 (+0.0078): ✅ better (higher is better)
@@ -45,7 +45,7 @@ def test_body_is_marker_headline_gate_then_the_rest(markdown: str) -> None:
     body = build_body(markdown, pr=PR, gate_md=GATE_MD, image_urls=URLS)
     assert body.startswith("<!-- mlgitops-report pr=7 -->\n")
     headline = body.index("test.roc_auc** 0.8432 → 0.85")
-    gate = body.index("### Quality gate: passed")
+    gate = body.index("#### Quality gate: passed")
     metrics = body.index("Metrics\n")
     assert headline < gate < metrics
     assert "](https://github.com/octo/churn/blob/c0ffee/pr-7/2b7e151/roc.png?raw=true)" in body

@@ -12,12 +12,12 @@ from tests.standins.report_dir import HEAD_SHA, png, write_report_dir
 
 
 def test_report_dir_reads_linked_images_gate_and_head_sha(tmp_path: Path) -> None:
-    folder = write_report_dir(tmp_path / "report", gate_md="### Quality gate: passed ✅\n")
+    folder = write_report_dir(tmp_path / "report", gate_md="#### Quality gate: passed ✅\n")
     (folder / "images" / "unlinked.png").write_bytes(png())
     files = read_report_dir(folder)
     assert sorted(files.images) == ["confusion.png", "roc.png"]
     assert files.images["roc.png"] == (folder / "images" / "roc.png").read_bytes()
-    assert files.gate == "### Quality gate: passed ✅\n"
+    assert files.gate == "#### Quality gate: passed ✅\n"
     assert files.head_sha == HEAD_SHA
 
 
