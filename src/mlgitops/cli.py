@@ -13,6 +13,7 @@ from rich.console import Console
 from mlgitops import __version__, gate
 from mlgitops.errors import MlgitopsError
 from mlgitops.publish import command as comment
+from mlgitops.report import app as report_app
 
 app = typer.Typer(
     name="mlgitops",
@@ -41,6 +42,7 @@ def _root(
 
 # Plugins mount here as they land, each a `typer.Typer` named after its subcommand:
 # app.add_typer(report.app, name="report")
+app.add_typer(report_app, name="report")
 app.add_typer(gate.app, name="gate")
 app.add_typer(comment.app, name="comment")
 
