@@ -14,6 +14,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from mlgitops.errors import CheckFailedError, UsageError
@@ -249,7 +250,7 @@ def render_table(result: GateResult) -> Table:
         table.add_column(column, justify="right" if numeric else "left")
     for check in result.checks:
         table.add_row(
-            check.subject + (f" ({check.file})" if check.file else ""),
+            escape(check.subject + (f" ({check.file})" if check.file else "")),
             "-" if check.old is None else _fmt(check.old),
             "-" if check.new is None else _fmt(check.new),
             _signed(check.change),

@@ -165,6 +165,9 @@ class GitHubClient:
                 raise GitHubError("GET", str(answer.url), answer.status_code, "expected a list")
             yield from page
             url = answer.links.get("next", {}).get("url")
+            if url is not None and httpx.URL(url).netloc != self.http.base_url.netloc:
+                # The token goes wherever we send the next request: only to the API's own host.
+                raise GitHubError("GET", str(answer.url), 200, f"next page on another host: {url}")
             params = None  # the next link carries the query already
         raise GitHubError("GET", path, 200, f"more than {_MAX_PAGES} pages")
 

@@ -158,3 +158,18 @@ def test_connection_errors_are_retried_then_reported(waits: Waits) -> None:
     with http, pytest.raises(UnreachableError, match=r"could not reach GitHub .*GITHUB_API_URL"):
         GitHubClient(http, sleep=waits, attempts=3).get_repo(REPO)
     assert waits == [1.0, 2.0]
+
+
+def test_a_next_page_on_another_host_is_not_followed(waits: Waits) -> None:
+    """The token travels with every request, so pages are read from the API's host only."""
+    asked: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        asked.append(str(request.url))
+        link = '<https://elsewhere.example/repos/octo/churn/issues/7/comments?page=2>; rel="next"'
+        return httpx.Response(200, json=[{"id": 1, "body": "x"}], headers={"Link": link})
+
+    http = make_http_client("t", transport=httpx.MockTransport(answer))
+    with http, pytest.raises(RemoteError, match="next page on another host"):
+        GitHubClient(http, sleep=waits).list_issue_comments(REPO, PR)
+    assert all(url.startswith("https://api.github.com/") for url in asked)
