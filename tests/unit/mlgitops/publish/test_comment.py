@@ -16,35 +16,24 @@ from mlgitops.publish.comment import (
 )
 from mlgitops.publish.errors import ServerError
 from mlgitops.publish.github import GitHubClient
+from mlgitops.report.markdown import render_markdown
 from tests.standins.github import FakeGitHub
 from tests.standins.report_dir import report_data, report_markdown
 from tests.unit.mlgitops.publish.conftest import PR, REPO
 
 GATE_MD = "#### Quality gate: passed ✅\n\n| Check | Result |\n|---|---|\n| pipeline | ✅ pass |\n"
-# The shape `mlgitops report` writes: a title and the headline's lines, then ####-sections.
-REPORT_STYLE_MD = """### 📊 mlgitops report: `main` (`1111111`) → workspace (on `2b7e151`)
-- **test.roc_auc** 0.8432 → 0.851 (+0.0078): ✅ better (higher is better)
-
-#### Metrics
-
-| File | Metric | Base | Head | Change |
-|---|---|---|---|---|
-| metrics.json | test.roc_auc | 0.8432 | 0.851 | +0.0078 |
-
-#### Plots
-
-**ROC** (`plots/roc.csv`)
-
-![ROC](images/roc.png)
-"""
 URLS = {"roc.png": "https://github.com/octo/churn/blob/c0ffee/pr-7/2b7e151/roc.png?raw=true"}
 
 
-@pytest.mark.parametrize("markdown", [report_markdown(report_data()), REPORT_STYLE_MD])
+# report.md as `mlgitops report` renders it, and a hand-written one with other heading levels.
+MARKDOWNS = [render_markdown(report_data()), report_markdown(report_data())]
+
+
+@pytest.mark.parametrize("markdown", MARKDOWNS, ids=["mlgitops-report", "hand-written"])
 def test_body_is_marker_headline_gate_then_the_rest(markdown: str) -> None:
     body = build_body(markdown, pr=PR, gate_md=GATE_MD, image_urls=URLS)
     assert body.startswith("<!-- mlgitops-report pr=7 -->\n")
-    headline = body.index("test.roc_auc** 0.8432 → 0.85")
+    headline = body.index("**test.log_loss** 0.4281")
     gate = body.index("#### Quality gate: passed")
     metrics = body.index("Metrics\n")
     assert headline < gate < metrics
@@ -53,8 +42,9 @@ def test_body_is_marker_headline_gate_then_the_rest(markdown: str) -> None:
 
 
 def test_body_without_gate_md_keeps_the_report_order() -> None:
-    body = build_body(REPORT_STYLE_MD, pr=3, gate_md=None, image_urls={})
-    assert body == marker(3) + "\n\n" + REPORT_STYLE_MD
+    markdown = render_markdown(report_data())
+    body = build_body(markdown, pr=3, gate_md=None, image_urls={})
+    assert body == marker(3) + "\n\n" + markdown
 
 
 def test_split_headline_does_not_split_inside_a_code_fence() -> None:
