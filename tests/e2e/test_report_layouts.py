@@ -10,9 +10,11 @@ from __future__ import annotations
 import json
 import subprocess
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import jsonschema  # type: ignore[import-untyped]
 import pytest
 
 from tests.unit.mlgitops.report.repos import (
@@ -28,12 +30,18 @@ from tests.unit.mlgitops.report.repos import (
 )
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+# The schema the publishing workflow validates a downloaded report.json against.
+SCHEMA = json.loads(
+    (Path(__file__).parents[2] / ".github" / "schemas" / "report.schema.json").read_text()
+)
 
 
 def _report(layout: Layout, out: Path, *extra: str) -> tuple[dict[str, Any], str]:
     run = layout.repo.run("mlgitops", "report", *layout.report_args, "--out", str(out), *extra)
     assert run.returncode == 0, run
-    return json.loads(out.with_suffix(".json").read_text()), out.read_text()
+    report = json.loads(out.with_suffix(".json").read_text())
+    jsonschema.validate(report, SCHEMA)
+    return report, out.read_text()
 
 
 def _dvc_json(layout: Layout, *command: str) -> Any:
@@ -42,9 +50,13 @@ def _dvc_json(layout: Layout, *command: str) -> Any:
     return json.loads(run.stdout)
 
 
-def _assert_same_as_dvc(layout: Layout, report: dict[str, Any]) -> None:
-    assert report["metrics"] == _dvc_json(layout, "metrics", "diff")
-    assert report["params"] == _dvc_json(layout, "params", "diff")
+def _assert_same_as_dvc(layout: Layout, report: dict[str, Any], *flags: str) -> None:
+    """`metrics` and `params` equal DVC's own `--json` output (both commands run at once)."""
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        metrics = pool.submit(_dvc_json, layout, "metrics", "diff", *flags)
+        params = pool.submit(_dvc_json, layout, "params", "diff", *flags)
+        assert report["metrics"] == metrics.result()
+        assert report["params"] == params.result()
 
 
 def test_stage_level_flat_metrics_with_plots(tmp_path: Path) -> None:
@@ -89,6 +101,7 @@ def test_top_level_nested_metrics_in_workspace(tmp_path: Path) -> None:
     run = layout.repo.run("mlgitops", "report", *layout.report_args, "--format", "json")
     assert run.returncode == 0, run
     report = json.loads(run.stdout)
+    jsonschema.validate(report, SCHEMA)
 
     _assert_same_as_dvc(layout, report)
     scores = report["metrics"]["eval/scores.json"]
@@ -102,9 +115,7 @@ def test_two_metric_files_and_all(tmp_path: Path) -> None:
     layout = two_files(tmp_path / "repo")
     report, markdown = _report(layout, tmp_path / "report" / "report.md", "--all")
 
-    metrics = _dvc_json(layout, "metrics", "diff", "--all")
-    assert report["metrics"] == metrics
-    assert report["params"] == _dvc_json(layout, "params", "diff", "--all")
+    _assert_same_as_dvc(layout, report, "--all")
     assert set(report["metrics"]) == {"metrics.json", "eval/extra.yaml"}
     assert report["metrics"]["eval/extra.yaml"]["rows"] == {"old": 100, "new": 100, "diff": 0}
     headline = report["headline"][0]

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from mlgitops.errors import UsageError
 from mlgitops.policy import MetricRule, load_policy
 from mlgitops.report import data as data_changes
@@ -74,12 +76,15 @@ def build_report(request: ReportRequest, repo_path: Path | None = None) -> dict[
 def _policy(params: Path) -> list[MetricRule]:
     """The gate rules for the headline; a repository without a policy gets no headline."""
     try:
-        return load_policy(params)
-    except UsageError as error:
-        if params.exists() and "has no 'gate' section" not in str(error):
-            raise
-        logger.info("report: no headline (%s)", error)
+        loaded = yaml.safe_load(params.read_text()) if params.is_file() else None
+    except yaml.YAMLError as error:
+        raise UsageError(
+            f"report: {params} is not valid YAML ({error}); fix it or pass --params"
+        ) from None
+    if not isinstance(loaded, dict) or "gate" not in loaded:
+        logger.info("report: no headline, %s has no 'gate' section", params)
         return []
+    return load_policy(params)
 
 
 def _plots(repo: Any, revs: dvc_diff.Revisions, images_dir: Path | None) -> list[dict[str, Any]]:

@@ -84,8 +84,11 @@ def describe_changes(
         change = entry["change"]
         old = None if change == "added" else describe_file(base_fs, entry["from"])
         new = None if change == "deleted" else describe_file(head_fs, entry["path"])
-        record: dict[str, Any] = {"path": entry["path"], "change": change}
-        if change == "renamed":
+        # a rename is a modification whose `from` differs (report.json knows three changes)
+        record: dict[str, Any] = {"path": entry["path"], "change": "modified"}
+        if change != "renamed":
+            record["change"] = change
+        else:
             record["from"] = entry["from"]
         record.update(old=old, new=new, **compare_columns(old, new))
         records.append(record)

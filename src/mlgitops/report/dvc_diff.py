@@ -47,7 +47,7 @@ class MetricsDiff:
 
     diff: Diff
     full: Diff
-    errors: list[dict[str, str | None]]
+    errors: list[dict[str, str]]
 
 
 @contextmanager
@@ -137,9 +137,9 @@ def _changed_only(full: Diff) -> Diff:
     return changed
 
 
-def _errors(errors: dict[str, Any], start: str) -> list[dict[str, str | None]]:
+def _errors(errors: dict[str, Any], start: str) -> list[dict[str, str]]:
     """DVC's `errors` (per revision: one exception, or one per file) as flat records."""
-    records: list[dict[str, str | None]] = []
+    records: list[dict[str, str]] = []
     for rev, error in errors.items():
         if isinstance(error, dict):
             for path, file_error in error.items():
@@ -151,7 +151,8 @@ def _errors(errors: dict[str, Any], start: str) -> list[dict[str, str | None]]:
                     }
                 )
         elif error:
-            records.append({"rev": rev, "path": None, "error": _describe(error)})
+            # the whole revision failed: no one file to name (report.json keeps paths strings)
+            records.append({"rev": rev, "path": "", "error": _describe(error)})
     return records
 
 

@@ -50,10 +50,10 @@ def _render(report: dict[str, Any], cap: int | None, artifact_url: str | None) -
         _headline(report),
         _pipeline(report),
         _metrics(report, cap, cut),
-        _stages(report, cap, cut),
-        _plots(report, artifact_url),
-        _data(report, cap, cut),
         _params(report, cap, cut),
+        _stages(report, cap, cut),
+        _data(report, cap, cut),
+        _plots(report, artifact_url),
     ]
     if any(cut):
         sections.append(TRUNCATION_NOTE)
@@ -77,7 +77,7 @@ def _headline(report: dict[str, Any]) -> str:
     head_text = f"workspace (on `{head['sha'][:7]}`)" if head.get("workspace") else _rev(head)
     lines = [f"### 📊 mlgitops report: {_rev(base)} → {head_text}"]
     for line in report.get("headline", []):
-        change = f" ({_signed(line['diff'])})" if line.get("diff") is not None else ""
+        change = f" ({_signed(line['diff'])})" if line.get("diff") else ""
         lines.append(
             f"- **{_cell(line['metric'])}** {_value(line['old'])} → {_value(line['new'])}"
             f"{change}: {_MARKS.get(line['verdict'], line['verdict'])}"
@@ -188,11 +188,12 @@ def _data(report: dict[str, Any], cap: int | None, cut: list[bool]) -> str:
     rows = []
     for item in data:
         old, new = item.get("old") or {}, item.get("new") or {}
-        path = item["path"] if "from" not in item else f"{item['from']} → {item['path']}"
+        renamed = "from" in item and item["from"] != item["path"]
+        path = f"{item['from']} → {item['path']}" if renamed else item["path"]
         rows.append(
             [
                 _cell(path),
-                item["change"],
+                "renamed" if renamed else _cell(item["change"]),
                 _pair(_size(old.get("size")), _size(new.get("size")), item["change"]),
                 _pair(_count(old.get("rows")), _count(new.get("rows")), item["change"]),
                 _pair(_count(_ncols(old)), _count(_ncols(new)), item["change"]),

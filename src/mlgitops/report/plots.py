@@ -52,10 +52,10 @@ class PlotData:
 
 def image_name(plot_id: str, taken: set[str]) -> str:
     """A file name for a plot's PNG, from its id (plots/roc.csv -> roc.png), unique in `taken`."""
-    stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", Path(plot_id).stem).strip("_.") or "plot"
+    stem = _safe(Path(plot_id).stem)
     name = f"{stem}.png"
     if name in taken:
-        whole = re.sub(r"[^A-Za-z0-9_.-]+", "_", plot_id).strip("_.")
+        whole = _safe(plot_id)
         name = f"{whole}.png"
         number = 2
         while name in taken:
@@ -63,6 +63,12 @@ def image_name(plot_id: str, taken: set[str]) -> str:
             number += 1
     taken.add(name)
     return name
+
+
+def _safe(text: str) -> str:
+    """Letters, digits, '_', '.', '-' only, starting with a letter or digit."""
+    cleaned = re.sub(r"[^A-Za-z0-9_.-]+", "_", text)
+    return re.sub(r"^[^A-Za-z0-9]+", "", cleaned).rstrip("_.") or "plot"
 
 
 def render_plot(plot: PlotData, path: Path) -> Path:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from mlgitops.errors import UsageError
 from mlgitops.report import ReportRequest, build_report, render_markdown
 from mlgitops.report.markdown import GITHUB_LIMIT, TRUNCATION_NOTE
 from tests.unit.mlgitops.report.repos import PYTHON, DvcRepo, stage_flat, train_script
@@ -113,6 +114,22 @@ def test_code_change_and_unreproduced_change_in_the_workspace(
     ]
 
 
+def test_unparsable_metrics_file_is_reported_not_raised(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    layout = stage_flat(tmp_path / "repo")
+    layout.repo.write("metrics.json", '{"acc": 0.7,')
+    monkeypatch.chdir(layout.repo.root)
+
+    report = build_report(ReportRequest(base=layout.base))
+
+    [error] = report["metrics_errors"]
+    assert (error["rev"], error["path"]) == ("workspace", "metrics.json")
+    assert "JSON" in error["error"]
+    assert report["headline"][0]["verdict"] == "missing"
+    assert "> ⚠️ `metrics.json` could not be loaded at `workspace`: " in render_markdown(report)
+
+
 def test_huge_params_diff_stays_under_the_comment_limit(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -158,3 +175,16 @@ def test_failed_repro_is_reported_with_the_stage_output(
     markdown = render_markdown(report)
     assert "#### ❌ `dvc repro` failed at stage `validate`" in markdown
     assert "```text\nRunning stage 'validate':" in markdown
+
+
+def test_a_malformed_policy_is_a_usage_error_and_no_policy_is_no_headline(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    layout = stage_flat(tmp_path / "repo")
+    monkeypatch.chdir(layout.repo.root)
+    broken = layout.repo.write_yaml("broken.yaml", {"gate": [{"metric": "acc"}]})
+    without = layout.repo.write_yaml("plain.yaml", {"train": {"lr": 0.1}})
+
+    with pytest.raises(UsageError, match="'better' must be 'higher' or 'lower'"):
+        build_report(ReportRequest(base=layout.base, params=broken))
+    assert build_report(ReportRequest(base=layout.base, params=without))["headline"] == []

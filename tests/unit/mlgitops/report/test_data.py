@@ -10,7 +10,13 @@ import pytest
 from fsspec.implementations.local import LocalFileSystem  # type: ignore[import-untyped]
 
 from mlgitops.report import data
-from mlgitops.report.data import Inputs, changed_inputs, compare_columns, describe_file
+from mlgitops.report.data import (
+    Inputs,
+    changed_inputs,
+    compare_columns,
+    describe_changes,
+    describe_file,
+)
 
 FRAME = pd.DataFrame({"id": [1, 2, 3], "score": [0.5, 0.25, 1.0], "plan": ["a", "b", "a"]})
 DTYPES = {"id": "int64", "score": "float64", "plan": "str"}
@@ -96,3 +102,16 @@ def test_inputs_are_tracked_data_external_deps_and_tables_between_stages() -> No
         {"path": "data/raw/part-2.csv", "change": "added", "from": "data/raw/part-2.csv"},
         {"path": "ext.csv", "change": "modified", "from": "ext.csv"},
     ]
+
+
+def test_a_renamed_table_is_a_modification_from_its_old_path(files: Path) -> None:
+    FRAME.head(2).to_csv(files / "renamed.csv", index=False)
+    entries = [
+        {"path": str(files / "renamed.csv"), "change": "renamed", "from": str(files / "t.csv")}
+    ]
+
+    [record] = describe_changes(entries, LocalFileSystem(), LocalFileSystem())
+
+    assert record["change"] == "modified"
+    assert record["from"] == str(files / "t.csv")
+    assert (record["old"]["rows"], record["new"]["rows"]) == (3, 2)

@@ -74,8 +74,8 @@ def test_long_tables_fold_and_short_ones_do_not() -> None:
     few = {"lr": {"old": 0.1, "new": 0.2}}
     markdown = render_markdown(_report(params={"params.yaml": many}, metrics={"m.json": few}))
 
-    params = markdown[markdown.index("#### Params") :]
-    metrics = markdown[markdown.index("#### Metrics") : markdown.index("#### Stages")]
+    params = markdown[markdown.index("#### Params") : markdown.index("#### Stages")]
+    metrics = markdown[markdown.index("#### Metrics") : markdown.index("#### Params")]
     assert params.startswith(
         f"#### Params\n\n<details><summary>{FOLD_ROWS + 1} params</summary>\n\n| File |"
     )
