@@ -169,6 +169,29 @@ def blank_id(good: bytes, params: dict[str, Any]) -> tuple[bytes, Breakage]:
     return _write(frame), Breakage(schema.ID, ("null",), (_line(row),))
 
 
+def fractional_count(good: bytes, params: dict[str, Any]) -> tuple[bytes, Breakage]:
+    frame = _read(good)
+    rows = [len(frame) // 10, len(frame) // 5]
+    frame["tenure"] = frame["tenure"].astype("float64")
+    frame.loc[rows, "tenure"] = [1.5, 12.25]
+    breakage = Breakage(
+        "tenure",
+        ("whole",),
+        tuple(_line(row) for row in rows),
+        tuple(_customer(frame, row) for row in rows),
+    )
+    return _write(frame), breakage
+
+
+def fractional_flag(good: bytes, params: dict[str, Any]) -> tuple[bytes, Breakage]:
+    frame = _read(good)
+    row = len(frame) // 7
+    frame["partner"] = frame["partner"].astype("float64")
+    frame.loc[row, "partner"] = 0.5
+    breakage = Breakage("partner", ("isin",), (_line(row),), (_customer(frame, row),))
+    return _write(frame), breakage
+
+
 CORPUS: tuple[BadData, ...] = tuple(
     BadData(function.__name__, function)
     for function in (
@@ -185,6 +208,8 @@ CORPUS: tuple[BadData, ...] = tuple(
         flag_not_binary,
         unknown_label,
         blank_id,
+        fractional_count,
+        fractional_flag,
     )
 )
 

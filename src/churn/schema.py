@@ -103,13 +103,15 @@ def raw_schema(*, label_rate_min: float, label_rate_max: float) -> pa.DataFrameS
     # Imported here: pandera costs ~2.5 s of start-up that train, evaluate and serving don't need.
     import pandera.pandas as pa
 
+    # Integer columns are read as float64: coercing 1.5 to int64 would silently make it 1.
+    whole = pa.Check(lambda values: values % 1 == 0, name="is a whole number")
     columns: dict[str, pa.Column] = {
         ID: pa.Column(str, pa.Check.str_length(min_value=1), unique=True, coerce=True),
-        **{c: pa.Column("int64", pa.Check.isin([0, 1]), coerce=True) for c in BINARY},
+        **{c: pa.Column("float64", pa.Check.isin([0, 1]), coerce=True) for c in BINARY},
         **{
             c: pa.Column(
-                "int64" if c in INTEGER else "float64",
-                pa.Check.in_range(low, high),
+                "float64",
+                [pa.Check.in_range(low, high), *([whole] if c in INTEGER else [])],
                 coerce=True,
                 nullable=c == "total_charges",
             )
