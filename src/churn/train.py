@@ -27,6 +27,7 @@ logger = logging.getLogger(__name__)
 
 LOCK_PATH = Path("uv.lock")
 _PROGRESS_STEPS = 5
+GOLDEN_COUNT = 5  # customers whose stored probabilities the smoke test checks against a service
 
 
 def file_digest(path: Path, algorithm: str) -> str:
@@ -122,6 +123,43 @@ def model_card(
     }
 
 
+def request_fields(row: pd.Series) -> dict[str, Any]:
+    """One prepared row in the raw form a client sends: 0/1 ints, numbers, level strings.
+
+    A new customer's total_charges goes back to null, as it arrives (prepare fills 0).
+    """
+    fields: dict[str, Any] = {schema.ID: str(row[schema.ID])}
+    for column in schema.FEATURES:
+        value = row[column]
+        if column in schema.CATEGORICAL:
+            fields[column] = str(value)
+        elif column in schema.BINARY or column in schema.INTEGER:
+            fields[column] = int(value)
+        else:
+            fields[column] = float(value)
+    if fields["tenure"] == 0:
+        fields["total_charges"] = None
+    return fields
+
+
+def golden_customers(frame: pd.DataFrame, model_path: Path) -> list[dict[str, Any]]:
+    """A fixed handful of training customers with the saved model's probabilities.
+
+    The smallest ids, plus the first new customer (tenure 0, blank total_charges), so a
+    deployed service can be checked against known answers, the null rule included.
+    """
+    import lightgbm as lgb
+
+    ordered = frame.sort_values(schema.ID)
+    newcomers = ordered[ordered["tenure"] == 0].head(1)
+    picked = pd.concat([ordered.head(GOLDEN_COUNT - len(newcomers)), newcomers])
+    scores = lgb.Booster(model_file=str(model_path)).predict(picked[list(schema.FEATURES)])
+    return [
+        {"customer": request_fields(row), "churn_probability": float(score)}
+        for (_, row), score in zip(picked.iterrows(), scores, strict=True)
+    ]
+
+
 def main() -> None:
     timer = StageTimer("train")
     # LightGBM imports scikit-learn (~3 s) for wrappers this stage never uses.
@@ -131,7 +169,7 @@ def main() -> None:
         import lightgbm  # noqa: F401
     params = load_params("train")
     with timer.phase("read"):
-        frame = pd.read_parquet(TRAIN_PATH, columns=[*schema.FEATURES, schema.LABEL])
+        frame = pd.read_parquet(TRAIN_PATH, columns=[schema.ID, *schema.FEATURES, schema.LABEL])
     with timer.phase("work"):
         booster = train(frame, params)
     with timer.phase("write"):
@@ -144,6 +182,7 @@ def main() -> None:
             raw_path=RAW_PATH,
             lock_path=LOCK_PATH,
         )
+        card["golden"] = golden_customers(frame, MODEL_PATH)
         CARD_PATH.write_text(json.dumps(card, indent=2) + "\n")
     logger.info("train: %d rows, %d trees -> %s", len(frame), booster.num_trees(), MODEL_PATH)
     timer.report()
