@@ -6,13 +6,11 @@ complete metrics diff, so a metric that did not change still shows, marked uncha
 
 from __future__ import annotations
 
-import logging
 from pathlib import PurePath
 from typing import Any
 
+from mlgitops.errors import UsageError
 from mlgitops.policy import MetricRule
-
-logger = logging.getLogger(__name__)
 
 
 def build_headline(
@@ -29,11 +27,10 @@ def _line(rule: MetricRule, metrics_full: dict[str, dict[str, dict[str, Any]]]) 
         if rule.metric in entries and (rule.file is None or _same_path(path, rule.file))
     ]
     if len(candidates) > 1:
-        logger.warning(
-            "headline: %s is in %s; using %s (set `file:` in the gate rule to choose)",
-            rule.metric,
-            ", ".join(candidates),
-            candidates[0],
+        # The gate refuses to guess which file a rule means; the headline must not guess either.
+        raise UsageError(
+            f"{rule.metric} is in several metric files ({', '.join(sorted(candidates))}); "
+            "name one with 'file:' in its gate rule"
         )
     path = candidates[0] if candidates else rule.file
     entry = metrics_full[candidates[0]][rule.metric] if candidates else {}

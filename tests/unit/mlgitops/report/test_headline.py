@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from mlgitops.errors import UsageError
 from mlgitops.policy import MetricRule
 from mlgitops.report.headline import build_headline
 
@@ -60,3 +61,15 @@ def test_metric_nowhere_is_missing() -> None:
         "better": "higher",
         "verdict": "missing",
     }
+
+
+def test_a_metric_in_several_files_needs_file_like_the_gate() -> None:
+    full = {
+        "a/metrics.json": {"test.auc": {"old": 0.8, "new": 0.9}},
+        "b/metrics.json": {"test.auc": {"old": 0.7, "new": 0.6}},
+    }
+    with pytest.raises(UsageError, match=r"several metric files.*file:"):
+        build_headline([AUC], full)
+    chosen = MetricRule(metric="test.auc", better="higher", file="b/metrics.json")
+    (line,) = build_headline([chosen], full)
+    assert (line["path"], line["old"], line["new"]) == ("b/metrics.json", 0.7, 0.6)
