@@ -10,7 +10,7 @@ import sys
 import typer
 from rich.console import Console
 
-from mlgitops import __version__, gate
+from mlgitops import __version__, gate, smoke
 from mlgitops.errors import MlgitopsError
 from mlgitops.publish import command as comment
 from mlgitops.report import app as report_app
@@ -45,6 +45,7 @@ def _root(
 app.add_typer(report_app, name="report")
 app.add_typer(gate.app, name="gate")
 app.add_typer(comment.app, name="comment")
+app.add_typer(smoke.app, name="smoke")
 
 
 def main() -> None:
