@@ -117,7 +117,7 @@ def test_the_loop_runs_pull_repro_push_report_gate_in_that_order(pr: dict[str, A
     pull = _step(pr, "pull")["run"]
     assert "dvc pull -a --run-cache --allow-missing" in pull
     assert 'git branch --force mlgitops-base "$BASE_SHA"' in pull
-    assert 'dvc repro 2>&1 | tee "$REPORT_DIR/repro.log"' in _step(pr, "repro")["run"]
+    assert 'dvc repro --pull 2>&1 | tee "$REPORT_DIR/repro.log"' in _step(pr, "repro")["run"]
     assert _step(pr, "report")["with"]["repro-log"] == "${{ env.REPORT_DIR }}/repro.log"
 
 
