@@ -1,0 +1,620 @@
+"""Benchmark: the churn service under wrk against two baselines, and bulk scoring in rows/s.
+
+It starts each server itself, on a free port, with BentoML's home in a temporary directory, from
+the model in models/ (`make run` writes it), and measures in the same run:
+
+- requests/s, p50, p99 and non-2xx answers of single-customer POSTs driven by `wrk` (a Lua
+  script, benchmarks/wrk_post.lua, cycles through real customers) at 1, 8 and 32 connections,
+  each for --seconds after a --warmup at the same concurrency, for:
+  ours: the service as shipped, `bentoml build` then `bentoml serve` of the bento, validation on;
+  baseline A: the usual way, a BentoML service as its docs show it, a DataFrame per batch,
+  batchable (benchmarks/baselines/dataframe_service.py);
+  baseline B: the limit, a hand-written FastAPI app on one uvicorn worker with the same array
+  encoder and no validation (benchmarks/baselines/array_app.py);
+- rows/s for --rows customers: `booster.predict` in process on a frame built beforehand, our
+  JSON list endpoint (/predict, in requests of at most the service's limit) and our file
+  endpoint (/predict_file, Parquet and CSV), each the fastest of three after one warm-up; the
+  service's answers must equal the booster's to 1e-9.
+
+The server's own CPU time per request comes from its processes' counters; the CPU others used
+on the machine during each run is reported, since a shared machine skews everything. Tables go
+to stdout as Markdown, progress to stderr. Not part of `make test`; it needs `wrk`.
+
+    .venv/bin/python -m benchmarks.serving [--seconds 15] [--warmup 5] [--connections 1 8 32]
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import math
+import os
+import platform
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+import pandas as pd
+import psutil
+from benchmarks.pipeline import CpuMeter, wait_until_quiet
+
+ROOT = Path(__file__).resolve().parents[1]
+HERE = Path(__file__).resolve().parent
+LUA_SCRIPT = HERE / "wrk_post.lua"
+BASELINES = HERE / "baselines"
+MODEL_DIR = ROOT / "models"
+RAW_CSV = ROOT / "data" / "raw" / "telco_churn.csv"
+
+SERVERS = ("ours", "a", "b")
+LABELS = {
+    "ours": "ours (BentoML, as shipped)",
+    "a": "baseline A (BentoML docs: DataFrame, batchable)",
+    "b": "baseline B (FastAPI, 1 worker, no validation)",
+}
+BODIES = 500  # distinct customers wrk cycles through
+READY_SECONDS = 180.0
+WRK_TIMEOUT = "10s"  # an answer slower than this counts as a socket timeout
+
+# Targets (2 cores, load generator included).
+AT_32_VS_A = 2.0
+AT_32_VS_B = 0.5
+P99_MS_AT_32 = 100.0
+P99_MS_AT_1 = 20.0
+FILE_VS_IN_PROCESS = 0.5
+LIST_VS_IN_PROCESS = 0.25
+
+_STARTED = time.monotonic()
+
+
+class BenchmarkError(Exception):
+    """Raised when a server does not start, wrk fails, or an answer is wrong."""
+
+
+def _say(message: str) -> None:
+    print(f"[{time.monotonic() - _STARTED:6.1f}s] {message}", file=sys.stderr, flush=True)
+
+
+# --- servers ------------------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _environment(home: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env["PATH"] = f"{Path(sys.prefix) / 'bin'}{os.pathsep}{env.get('PATH', '')}"
+    env["BENTOML_HOME"] = str(home / "bentoml")
+    env["BENTOML_DO_NOT_TRACK"] = "true"
+    env["CHURN_MODEL_PATH"] = str(MODEL_DIR / "model.txt")
+    env["CHURN_MODEL_DIR"] = str(MODEL_DIR)
+    env["CHURN_REQUEST_LOG_DIR"] = str(home / "request-log")
+    env.pop("PYTHONPROFILEIMPORTTIME", None)
+    return env
+
+
+def build_bento(env: dict[str, str]) -> str:
+    """`bentoml build` of the repository (bentofile.yaml); returns the bento's tag."""
+    result = subprocess.run(
+        ["bentoml", "build", "--output", "tag"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    tags = [line.removeprefix("__tag__:") for line in result.stdout.splitlines()]
+    tags = [tag for tag in tags if ":" in tag and " " not in tag]
+    if result.returncode != 0 or not tags:
+        raise BenchmarkError(f"bentoml build failed:\n{result.stdout}{result.stderr}")
+    return tags[-1]
+
+
+def server_command(name: str, *, port: int, bento: str | None) -> tuple[list[str], Path]:
+    """The command line and working directory that serve `name` on `port`."""
+    if name == "ours":
+        assert bento is not None
+        return ["bentoml", "serve", bento, "--port", str(port), "--host", "127.0.0.1"], ROOT
+    if name == "a":
+        target = "dataframe_service:ChurnDataFrame"
+        argv = ["bentoml", "serve", target, "--working-dir", str(BASELINES)]
+        return [*argv, "--port", str(port), "--host", "127.0.0.1"], ROOT
+    if name == "b":
+        argv = ["uvicorn", "array_app:app", "--app-dir", str(BASELINES), "--no-access-log"]
+        return [*argv, "--port", str(port), "--host", "127.0.0.1"], ROOT
+    raise ValueError(name)
+
+
+@dataclass
+class Server:
+    """A running server: its process group, its URL and where its log goes."""
+
+    name: str
+    process: subprocess.Popen[bytes]
+    url: str
+    log: Path
+
+    def cpu_seconds(self) -> float:
+        """CPU time of the server's processes so far (the launcher and every worker)."""
+        total = 0.0
+        try:
+            root = psutil.Process(self.process.pid)
+            for process in [root, *root.children(recursive=True)]:
+                with_children = process.cpu_times()
+                total += with_children.user + with_children.system
+        except psutil.NoSuchProcess:
+            pass
+        return total
+
+    def log_tail(self, lines: int = 30) -> str:
+        text = self.log.read_text(errors="replace").splitlines()
+        return "\n".join(text[-lines:])
+
+
+@contextmanager
+def serving(name: str, *, env: dict[str, str], logs: Path, bento: str | None) -> Iterator[Server]:
+    """Starts the server, waits until /readyz says 200, and stops its process group after."""
+    port = _free_port()
+    argv, cwd = server_command(name, port=port, bento=bento)
+    log = logs / f"{name}.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            argv, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    server = Server(name, process, f"http://127.0.0.1:{port}", log)
+    try:
+        _wait_ready(server)
+        yield server
+    finally:
+        _stop(process)
+
+
+def _wait_ready(server: Server) -> None:
+    deadline = time.monotonic() + READY_SECONDS
+    with httpx.Client(timeout=5.0) as client:
+        while time.monotonic() < deadline:
+            if server.process.poll() is not None:
+                raise BenchmarkError(
+                    f"{server.name} exited with {server.process.returncode}:\n{server.log_tail()}"
+                )
+            try:
+                if client.get(f"{server.url}/readyz").status_code == httpx.codes.OK:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.5)
+    raise BenchmarkError(
+        f"{server.name} not ready after {READY_SECONDS:.0f} s:\n{server.log_tail()}"
+    )
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM to the server's own process group (started with it), SIGKILL if it lingers."""
+    if process.poll() is not None:
+        return
+    group = os.getpgid(process.pid)
+    os.killpg(group, signal.SIGTERM)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(group, signal.SIGKILL)
+        process.wait(timeout=10)
+
+
+# --- wrk ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    """One wrk run against one server at one concurrency."""
+
+    server: str
+    connections: int
+    requests: int
+    seconds: float
+    statuses: dict[int, int]
+    socket_errors: int
+    p50_ms: float
+    p99_ms: float
+    server_cpu_seconds: float
+    other_cpu_seconds: float
+
+    @property
+    def rate(self) -> float:
+        return self.requests / self.seconds
+
+    @property
+    def failed(self) -> int:
+        """Answers that were not 2xx, and requests that got no answer at all."""
+        bad = sum(count for status, count in self.statuses.items() if not 200 <= status < 300)
+        return bad + self.socket_errors
+
+    @property
+    def cpu_ms_per_request(self) -> float:
+        return 1000 * self.server_cpu_seconds / max(1, self.requests)
+
+
+def check_wrk() -> str:
+    """wrk's version line; BenchmarkError saying how to install it when it is missing."""
+    if shutil.which("wrk") is None:
+        raise BenchmarkError(
+            "wrk is not installed: `apt-get install wrk` (Debian, Ubuntu) or `brew install wrk` "
+            "(macOS), then run again"
+        )
+    result = subprocess.run(["wrk", "--version"], capture_output=True, text=True, check=False)
+    return (result.stdout or result.stderr).splitlines()[0].strip()
+
+
+def run_wrk(url: str, *, connections: int, seconds: float, bodies: Path) -> dict[str, Any]:
+    """One wrk run; the JSON summary the Lua script's done() prints."""
+    argv = ["wrk", "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--latency"]
+    argv += ["--timeout", WRK_TIMEOUT, "-s", str(LUA_SCRIPT), f"{url}/predict", "--", str(bodies)]
+    result = subprocess.run(argv, capture_output=True, text=True, check=False)
+    for line in result.stdout.splitlines():
+        if line.startswith("WRK_JSON "):
+            summary: dict[str, Any] = json.loads(line.removeprefix("WRK_JSON "))
+            return summary
+    raise BenchmarkError(f"wrk gave no summary:\n{result.stdout}{result.stderr}")
+
+
+def measure_load(
+    server: Server, *, connections: int, seconds: float, warmup: float, bodies: Path
+) -> LoadResult:
+    """A warm-up run at the same concurrency, then the measured one."""
+    if warmup > 0:
+        run_wrk(server.url, connections=connections, seconds=warmup, bodies=bodies)
+    wait_until_quiet(30.0)
+    cpu_before = server.cpu_seconds()
+    with CpuMeter() as meter:
+        summary = run_wrk(server.url, connections=connections, seconds=seconds, bodies=bodies)
+    server_cpu = server.cpu_seconds() - cpu_before
+    errors = summary["errors"]
+    latency = summary["latency_us"]
+    result = LoadResult(
+        server=server.name,
+        connections=connections,
+        requests=int(summary["requests"]),
+        seconds=summary["duration_us"] / 1e6,
+        statuses={int(status): int(count) for status, count in summary["statuses"].items()},
+        socket_errors=sum(int(errors[kind]) for kind in ("connect", "read", "write", "timeout")),
+        p50_ms=latency["p50"] / 1000,
+        p99_ms=latency["p99"] / 1000,
+        server_cpu_seconds=server_cpu,
+        # CpuMeter counts the server as "other" (not our child): take it back out.
+        other_cpu_seconds=max(0.0, meter.other - server_cpu),
+    )
+    _say(
+        f"{server.name} c={connections}: {result.rate:.0f} req/s, p50 {result.p50_ms:.1f} ms, "
+        f"p99 {result.p99_ms:.1f} ms, {result.failed} failed {result.statuses}"
+    )
+    return result
+
+
+# --- customers and bulk scoring -----------------------------------------------------------------
+
+
+def load_customers(rows: int) -> list[dict[str, Any]]:
+    """`rows` customers as a client sends them: the raw table's rows, repeated with fresh ids."""
+    from churn import schema
+
+    raw = pd.read_csv(RAW_CSV).drop(columns=[schema.LABEL])
+    records = raw.to_dict("records")
+    customers = []
+    for number in range(rows):
+        record = dict(records[number % len(records)])
+        record[schema.ID] = f"{record[schema.ID]}-{number // len(records)}"
+        customers.append({str(k): _plain(v) for k, v in record.items()})
+    return customers
+
+
+def _plain(value: Any) -> Any:
+    """JSON's own types: a blank number is null, numpy scalars become Python's."""
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def write_bodies(customers: Sequence[dict[str, Any]], path: Path) -> None:
+    """One /predict body per line, one customer each, for the Lua script."""
+    lines = (json.dumps({"customers": [customer]}) for customer in customers[:BODIES])
+    path.write_text("\n".join(lines) + "\n")
+
+
+def _fastest(run: Any, repeat: int = 3) -> tuple[float, Any]:
+    """Seconds of the fastest of `repeat` calls after one warm-up, and that call's result."""
+    run()
+    best, result = math.inf, None
+    for _ in range(repeat):
+        start = time.perf_counter()
+        value = run()
+        elapsed = time.perf_counter() - start
+        if elapsed < best:
+            best, result = elapsed, value
+    return best, result
+
+
+def in_process_rows(customers: list[dict[str, Any]]) -> tuple[float, np.ndarray]:
+    """Rows/s of `booster.predict` on a frame built beforehand (prepare.clean), and its answer."""
+    import lightgbm as lgb
+
+    from churn import schema
+    from churn.prepare import clean
+
+    booster = lgb.Booster(model_file=str(MODEL_DIR / "model.txt"))
+    frame = clean(pd.DataFrame.from_records(customers))[list(schema.FEATURES)]
+    seconds, probabilities = _fastest(lambda: booster.predict(frame))
+    return len(customers) / seconds, np.asarray(probabilities)
+
+
+def json_list_rows(
+    url: str, customers: list[dict[str, Any]], expected: np.ndarray, limit: int
+) -> float:
+    """Rows/s through POST /predict in requests of at most `limit` customers, one connection."""
+    chunks = [customers[i : i + limit] for i in range(0, len(customers), limit)]
+    bodies = [json.dumps({"customers": chunk}).encode() for chunk in chunks]
+    headers = {"Content-Type": "application/json"}
+    with httpx.Client(base_url=url, timeout=120.0) as client:
+
+        def run() -> list[httpx.Response]:
+            return [client.post("/predict", content=body, headers=headers) for body in bodies]
+
+        seconds, responses = _fastest(run)
+    got = [p["churn_probability"] for r in responses for p in _ok(r, "/predict")]
+    _check_same(np.asarray(got), expected, "/predict")
+    return len(customers) / seconds
+
+
+def file_rows(url: str, customers: list[dict[str, Any]], expected: np.ndarray, kind: str) -> float:
+    """Rows/s through POST /predict_file with the customers as one Parquet or CSV upload."""
+    frame = pd.DataFrame.from_records(customers)
+    buffer = io.BytesIO()
+    if kind == "parquet":
+        frame.to_parquet(buffer, index=False)
+    else:
+        frame.to_csv(buffer, index=False)
+    content = buffer.getvalue()
+    with httpx.Client(base_url=url, timeout=120.0) as client:
+
+        def run() -> httpx.Response:
+            files = {"file": (f"customers.{kind}", content, "application/octet-stream")}
+            return client.post("/predict_file", files=files)
+
+        seconds, response = _fastest(run)
+    body = _ok(response, f"/predict_file ({kind})")
+    got = body["churn_probability"] if isinstance(body, dict) else body
+    _check_same(np.asarray(got), expected, f"/predict_file ({kind})")
+    return len(customers) / seconds
+
+
+def _ok(response: httpx.Response, what: str) -> Any:
+    if response.status_code != httpx.codes.OK:
+        raise BenchmarkError(f"{what} answered {response.status_code}: {response.text[:500]}")
+    return response.json()
+
+
+def _check_same(got: np.ndarray, expected: np.ndarray, what: str) -> None:
+    if got.shape != expected.shape or not np.allclose(got, expected, rtol=0, atol=1e-9):
+        worst = np.max(np.abs(got - expected)) if got.shape == expected.shape else got.shape
+        raise BenchmarkError(f"{what}: answers differ from the booster's ({worst})")
+
+
+# --- the report ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Report:
+    """Everything one run measured."""
+
+    load: list[LoadResult] = field(default_factory=list)
+    rows: dict[str, float] = field(default_factory=dict)
+    settings: dict[str, str] = field(default_factory=dict)
+
+    def find(self, server: str, connections: int) -> LoadResult | None:
+        for result in self.load:
+            if result.server == server and result.connections == connections:
+                return result
+        return None
+
+
+def load_table(report: Report) -> str:
+    lines = [
+        "| server | connections | requests/s | p50 ms | p99 ms | non-2xx | server CPU ms/req "
+        "| others' CPU s |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for result in report.load:
+        failed = str(result.failed)
+        if result.failed:
+            kinds = [f"{s}: {n}" for s, n in sorted(result.statuses.items()) if s >= 300]
+            kinds += [f"socket: {result.socket_errors}"] if result.socket_errors else []
+            failed += f" ({', '.join(kinds)}; {100 * result.failed / result.requests:.1f}%)"
+        lines.append(
+            f"| {LABELS[result.server]} | {result.connections} | {result.rate:,.0f} "
+            f"| {result.p50_ms:.1f} | {result.p99_ms:.1f} | {failed} "
+            f"| {result.cpu_ms_per_request:.2f} | {result.other_cpu_seconds:.1f} |"
+        )
+    return "\n".join(lines)
+
+
+def rows_table(report: Report) -> str:
+    base = report.rows.get("in-process")
+    lines = ["| path | rows/s | against in-process |", "|---|---:|---:|"]
+    for name, rate in report.rows.items():
+        share = f"{rate / base:.2f}x" if base else ""
+        lines.append(f"| {name} | {rate:,.0f} | {share} |")
+    return "\n".join(lines)
+
+
+def targets_table(report: Report, *, top: int, bottom: int) -> str:
+    rows = ["| target | measured | met |", "|---|---|---|"]
+
+    def add(target: str, measured: str, met: bool | None) -> None:
+        rows.append(
+            f"| {target} | {measured} | {'-' if met is None else 'yes' if met else '**no**'} |"
+        )
+
+    ours, a, b = (report.find(name, top) for name in SERVERS)
+    if ours and a:
+        ratio = ours.rate / a.rate
+        add(
+            f"{top} connections: >= {AT_32_VS_A:g}x baseline A",
+            f"{ratio:.2f}x",
+            ratio >= AT_32_VS_A,
+        )
+    if ours and b:
+        ratio = ours.rate / b.rate
+        add(
+            f"{top} connections: >= {AT_32_VS_B:g}x baseline B",
+            f"{ratio:.2f}x",
+            ratio >= AT_32_VS_B,
+        )
+    if ours:
+        add(
+            f"{top} connections: p99 < {P99_MS_AT_32:g} ms",
+            f"{ours.p99_ms:.1f} ms",
+            ours.p99_ms < P99_MS_AT_32,
+        )
+        add(f"{top} connections: zero non-2xx", str(ours.failed), ours.failed == 0)
+    low = report.find("ours", bottom)
+    if low:
+        add(
+            f"{bottom} connection: p99 < {P99_MS_AT_1:g} ms",
+            f"{low.p99_ms:.1f} ms",
+            low.p99_ms < P99_MS_AT_1,
+        )
+    base = report.rows.get("in-process")
+    for name, share in (
+        ("/predict_file (Parquet)", FILE_VS_IN_PROCESS),
+        ("/predict (JSON list)", LIST_VS_IN_PROCESS),
+    ):
+        if base and name in report.rows:
+            ratio = report.rows[name] / base
+            add(f"{name} >= {share:g}x in-process rows/s", f"{ratio:.2f}x", ratio >= share)
+    return "\n".join(rows)
+
+
+def service_settings() -> dict[str, str]:
+    """The shipped service's batching settings, read from its class (not restated here)."""
+    from churn.service import ChurnService
+
+    service: Any = ChurnService  # bentoml's decorator is untyped
+    api = service.apis["predict"]
+    return {
+        "batchable": str(api.batchable),
+        "max_batch_size": str(api.max_batch_size),
+        "max_latency_ms": str(api.max_latency_ms),
+    }
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument("--seconds", type=float, default=15.0, help="measured seconds per run")
+    parser.add_argument("--warmup", type=float, default=5.0, help="warm-up seconds per run")
+    parser.add_argument("--connections", type=int, nargs="+", default=[1, 8, 32])
+    parser.add_argument("--servers", nargs="+", choices=SERVERS, default=list(SERVERS))
+    parser.add_argument("--rows", type=int, default=10_000, help="customers for rows/s")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    args = parser.parse_args(argv)
+    try:
+        wrk_version = check_wrk()
+        for needed in (MODEL_DIR / "model.txt", MODEL_DIR / "card.json", RAW_CSV):
+            if not needed.is_file():
+                raise BenchmarkError(f"{needed} is missing; run `make run` first")
+        report = run(args, wrk_version)
+    except BenchmarkError as error:
+        print(f"benchmark failed: {error}", file=sys.stderr)
+        return 1
+    top, bottom = max(args.connections), min(args.connections)
+    print(
+        "\n\n".join(
+            [
+                "; ".join(f"{key} {value}" for key, value in report.settings.items()),
+                load_table(report),
+                rows_table(report),
+                targets_table(report, top=top, bottom=bottom),
+            ]
+        )
+    )
+    return 0
+
+
+def run(args: argparse.Namespace, wrk_version: str) -> Report:
+    from churn.request import MAX_CUSTOMERS
+
+    report = Report()
+    load_before = os.getloadavg()[0]
+    work = Path(tempfile.mkdtemp(prefix="serving-bench-"))
+    env = _environment(work)
+    try:
+        customers = load_customers(args.rows)
+        bodies = work / "bodies.jsonl"
+        write_bodies(customers, bodies)
+        rate, expected = in_process_rows(customers)
+        report.rows["in-process"] = rate
+        _say(f"in-process booster.predict: {rate:,.0f} rows/s")
+        bento = None
+        if "ours" in args.servers:
+            _say("bentoml build")
+            bento = build_bento(env)
+            _say(f"built {bento}")
+        for name in args.servers:
+            _say(f"starting {LABELS[name]}")
+            with serving(name, env=env, logs=work, bento=bento) as server:
+                for connections in args.connections:
+                    report.load.append(
+                        measure_load(
+                            server,
+                            connections=connections,
+                            seconds=args.seconds,
+                            warmup=args.warmup,
+                            bodies=bodies,
+                        )
+                    )
+                if name == "ours":
+                    wait_until_quiet(30.0)
+                    report.rows["/predict (JSON list)"] = json_list_rows(
+                        server.url, customers, expected, MAX_CUSTOMERS
+                    )
+                    for kind in ("parquet", "csv"):
+                        label = f"/predict_file ({'Parquet' if kind == 'parquet' else 'CSV'})"
+                        report.rows[label] = file_rows(server.url, customers, expected, kind)
+                    _say(f"rows/s: {report.rows}")
+    finally:
+        if args.keep:
+            _say(f"kept {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+    report.settings = {
+        "CPython": platform.python_version(),
+        "BentoML": metadata.version("bentoml"),
+        "LightGBM": metadata.version("lightgbm"),
+        "wrk": wrk_version.split(" Copyright")[0].removeprefix("wrk "),
+        "cores": str(os.cpu_count()),
+        "load average before/after": f"{load_before:.1f}/{os.getloadavg()[0]:.1f}",
+        **(
+            {"ours": ", ".join(f"{k}={v}" for k, v in service_settings().items())}
+            if "ours" in args.servers
+            else {}
+        ),
+        "seconds per run": f"{args.seconds:g} after {args.warmup:g} warm-up",
+    }
+    return report
+
+
+if __name__ == "__main__":
+    sys.exit(main())
