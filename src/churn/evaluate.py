@@ -162,7 +162,14 @@ def save_images(
 def main() -> None:
     timer = StageTimer("evaluate")
     with timer.phase("imports"):
+        # The functions above import these lazily; here they are timed as imports, not work.
         import lightgbm as lgb
+        import matplotlib
+        import sklearn.calibration
+        import sklearn.metrics  # noqa: F401
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot
     params = load_params("evaluate")
     threshold = float(params["threshold"])
     columns = [*schema.FEATURES, schema.LABEL]

@@ -36,20 +36,30 @@ def process_age(pid: int | str = "self") -> float:
 
 
 class StageTimer:
-    """Wall-clock seconds per phase of one stage process, counted from the process's start."""
+    """Wall-clock seconds per phase of one stage process, counted from the process's start.
+
+    Phases may nest: a `read` inside `work` counts as read, and only the rest as work, so the
+    phases always add up to the time they cover.
+    """
 
     def __init__(self, stage: str) -> None:
         self.stage = stage
         # Everything before this line (interpreter start-up and imports) counts as start-up.
         self.seconds: dict[str, float] = {"startup": process_age()}
+        self._nested: list[float] = []  # per open phase: seconds its inner phases took
 
     @contextmanager
     def phase(self, name: str) -> Iterator[None]:
         started = time.perf_counter()
+        self._nested.append(0.0)
         try:
             yield
         finally:
-            self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - started
+            elapsed = time.perf_counter() - started
+            inner = self._nested.pop()
+            self.seconds[name] = self.seconds.get(name, 0.0) + elapsed - inner
+            if self._nested:
+                self._nested[-1] += elapsed
 
     def report(self) -> None:
         parts = " ".join(f"{name}={seconds:.2f}s" for name, seconds in self.seconds.items())
