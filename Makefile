@@ -18,10 +18,11 @@ export UV_CACHE_DIR := $(CURDIR)/.cache/uv
 export PRE_COMMIT_HOME := $(CURDIR)/.cache/pre-commit
 export MPLCONFIGDIR := $(CURDIR)/.cache/matplotlib
 
-.PHONY: help setup run test lint hooks clean
+.PHONY: help setup run serve test lint hooks clean
 
 help:
 	@echo "make run    reproduce the pipeline from the DVC remote and show the metrics"
+	@echo "make serve  build the BentoML service from the DVC-tracked model, serve it on :3000"
 	@echo "make test   lint (pre-commit) and run the tests"
 	@echo "make hooks  install the git hooks (pre-commit, DVC checkout/push)"
 
@@ -39,6 +40,15 @@ run: setup
 	dvc repro
 	dvc push
 	@python -m churn.summary
+
+# The model and its card come from the DVC remote (`make run` put them there); the Bento store
+# lives in .cache/bentoml. PORT=3001 make serve picks another port.
+PORT ?= 3000
+serve: setup
+	dvc pull train
+	@tag=$$(BENTOML_HOME=$(CURDIR)/.cache/bentoml python -m churn.build_bento) && \
+		echo "serving $$tag on http://localhost:$(PORT)" && \
+		BENTOML_HOME=$(CURDIR)/.cache/bentoml exec bentoml serve "$$tag" --port $(PORT)
 
 lint: setup
 	pre-commit run --all-files --show-diff-on-failure

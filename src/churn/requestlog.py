@@ -1,8 +1,8 @@
-"""Every scored customer as one JSON line, written off the request path, with no id in clear.
+"""Every scored customer as one JSON line, with no customer id in clear; the drift check reads it.
 
-The request only puts a closure on a queue; a background thread runs it, hashes each customer
-id with a keyed HMAC-SHA256, serialises the lines and writes them through logging's
-RotatingFileHandler (one file per worker, rotated by size). The drift check reads these files.
+`write` hashes each customer id with a keyed HMAC-SHA256, serialises the lines and writes them
+through logging's RotatingFileHandler (one file per worker, rotated by size). The service calls
+it after the response, from churn.deferred's background thread, never on the request's path.
 
 One line per customer:
     {"time": "2026-11-23T13:05:01.123+00:00", "endpoint": "predict",
@@ -19,9 +19,7 @@ import json
 import logging
 import math
 import os
-import queue
 import secrets
-import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -35,13 +33,13 @@ DIR_ENV: Final = "CHURN_REQUEST_LOG_DIR"
 MAX_BYTES_ENV: Final = "CHURN_REQUEST_LOG_MAX_BYTES"
 BACKUPS_ENV: Final = "CHURN_REQUEST_LOG_BACKUPS"
 KEY_ENV: Final = "CHURN_REQUEST_LOG_KEY"  # a secret; without it ids are unlinkable across restarts
-DEFAULT_DIR: Final = "request-logs"
+DEFAULT_DIR: Final = "request-logs"  # under BENTOML_HOME (~/bentoml), never inside the Bento
 DEFAULT_MAX_BYTES: Final = 50 * 1024 * 1024
 DEFAULT_BACKUPS: Final = 10
 _LINES_PER_WRITE: Final = 1000  # rotation happens between writes, so a file overshoots little
 
 Records = Callable[[], Iterable[tuple[Mapping[str, Any], Mapping[str, Any]]]]
-"""Produces (inputs, outputs) per customer; runs in the writer thread, not the request's."""
+"""Produces (inputs, outputs) per customer, when the log is written (not on the request path)."""
 
 
 @dataclass(frozen=True)
@@ -64,11 +62,15 @@ class RequestLogConfig:
                 KEY_ENV,
             )
         return cls(
-            directory=Path(env.get(DIR_ENV) or DEFAULT_DIR),
+            directory=Path(env.get(DIR_ENV) or _bentoml_home(env) / DEFAULT_DIR),
             max_bytes=int(env.get(MAX_BYTES_ENV) or DEFAULT_MAX_BYTES),
             backups=int(env.get(BACKUPS_ENV) or DEFAULT_BACKUPS),
             key=key.encode() if key else secrets.token_bytes(32),
         )
+
+
+def _bentoml_home(env: Mapping[str, str]) -> Path:
+    return Path(env.get("BENTOML_HOME") or "~/bentoml").expanduser()
 
 
 def hash_id(key: bytes, customer_id: str) -> str:
@@ -82,7 +84,7 @@ def _json_value(value: Any) -> Any:
 
 
 class RequestLog:
-    """Queues scored customers; a background thread writes them as rotated JSON lines."""
+    """Writes scored customers as JSON lines to a size-rotated file."""
 
     def __init__(
         self, config: RequestLogConfig, *, id_field: str, model_sha256: str, name: str
@@ -95,28 +97,9 @@ class RequestLog:
         self._key = config.key
         self._id_field = id_field
         self._model_sha256 = model_sha256
-        self._queue: queue.SimpleQueue[tuple[str, float, Records] | None] = queue.SimpleQueue()
-        self._thread = threading.Thread(target=self._run, name="request-log", daemon=True)
-        self._thread.start()
 
-    def write(self, endpoint: str, records: Records) -> None:
-        """Hand one request's customers to the writer thread; returns at once."""
-        self._queue.put((endpoint, datetime.now(UTC).timestamp(), records))
-
-    def close(self) -> None:
-        """Write everything queued, then stop the writer thread."""
-        self._queue.put(None)
-        self._thread.join()
-        self._handler.close()
-
-    def _run(self) -> None:
-        while (job := self._queue.get()) is not None:
-            try:
-                self._write(*job)
-            except Exception:  # a log line lost must never take the writer down
-                logger.exception("request log: could not write a batch to %s", self.path)
-
-    def _write(self, endpoint: str, created: float, records: Records) -> None:
+    def write(self, endpoint: str, created: float, records: Records) -> None:
+        """One line per customer of one request, stamped with the request's time."""
         stamp = datetime.fromtimestamp(created, UTC).isoformat(timespec="milliseconds")
         lines: list[str] = []
         for inputs, outputs in records():
@@ -136,6 +119,9 @@ class RequestLog:
                 lines = []
         if lines:
             self._emit(lines)
+
+    def close(self) -> None:
+        self._handler.close()
 
     def _emit(self, lines: list[str]) -> None:
         self._handler.emit(logging.makeLogRecord({"msg": "\n".join(lines)}))

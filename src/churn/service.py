@@ -14,8 +14,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import time
 from collections.abc import Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, cast
 
@@ -25,6 +25,7 @@ from pydantic import BaseModel
 from starlette.responses import JSONResponse
 
 from churn import schema
+from churn.deferred import Deferred
 from churn.middleware import RejectionMiddleware
 from churn.rejections import InvalidRequestFilter, rejected_counter, rejection
 from churn.request import MAX_CUSTOMERS, Customer, Customers
@@ -145,7 +146,7 @@ class ChurnService:
             model_sha256=sha256,
             name=f"requests-worker{worker}",
         )
-        self._metrics_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="metrics")
+        self.deferred = Deferred(name="after-response")
         self.ready = self._golden_customers_score_as_the_card_says(card)
 
     def _check_levels(self, card: Mapping[str, Any]) -> None:
@@ -213,7 +214,7 @@ class ChurnService:
                 outputs = {"churn_probability": answer.churn_probability, "churn": answer.churn}
                 yield customer.model_dump(), outputs
 
-        self.request_log.write("predict", records)
+        self.deferred.submit(self.request_log.write, "predict", time.time(), records)
         return predictions
 
     @bentoml.api(route="/predict_file")
@@ -236,7 +237,7 @@ class ChurnService:
             for row, p, label in zip(rows, probabilities.tolist(), labels.tolist(), strict=True):
                 yield {str(k): v for k, v in row.items()}, {"churn_probability": p, "churn": label}
 
-        self.request_log.write("predict_file", records)
+        self.deferred.submit(self.request_log.write, "predict_file", time.time(), records)
         return FilePredictions.model_construct(
             customer_id=frame[schema.ID].astype("str").tolist(),
             churn_probability=probabilities.tolist(),
@@ -249,7 +250,7 @@ class ChurnService:
 
     def _after_response(self, endpoint: str, probabilities: np.ndarray) -> None:
         """Metrics off the request path (3.6 µs an observation, 36 ms for 10,000 scores)."""
-        self._metrics_thread.submit(self._observe, endpoint, probabilities)
+        self.deferred.submit(self._observe, endpoint, probabilities)
 
     def _observe(self, endpoint: str, probabilities: np.ndarray) -> None:
         self.scored.labels(endpoint=endpoint).inc(len(probabilities))
@@ -259,7 +260,7 @@ class ChurnService:
     @bentoml.on_shutdown
     def flush(self) -> None:
         """Write out the queued request log lines and metrics before the worker exits."""
-        self._metrics_thread.shutdown(wait=True)
+        self.deferred.close()
         self.request_log.close()
 
 
