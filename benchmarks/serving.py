@@ -64,6 +64,8 @@ LABELS = {
     "a": "baseline A (BentoML docs: DataFrame, batchable)",
     "b": "baseline B (FastAPI, 1 worker, no validation)",
 }
+VARIANT_PREFIX = "variant:"
+VARIANT_ENV = "CHURN_BENCH_VARIANT"  # benchmarks/serving_variants.py reads it
 BODIES = 500  # distinct customers wrk cycles through
 READY_SECONDS = 180.0
 WRK_TIMEOUT = "10s"  # an answer slower than this counts as a socket timeout
@@ -109,35 +111,41 @@ def _environment(home: Path) -> dict[str, str]:
 
 
 def build_bento(env: dict[str, str]) -> str:
-    """`bentoml build` of the repository (bentofile.yaml); returns the bento's tag."""
+    """The Bento as `make serve` builds it (python -m churn.build_bento); returns its tag."""
     result = subprocess.run(
-        ["bentoml", "build", "--output", "tag"],
+        ["python", "-m", "churn.build_bento"],
         cwd=ROOT,
         env=env,
         capture_output=True,
         text=True,
         check=False,
     )
-    tags = [line.removeprefix("__tag__:") for line in result.stdout.splitlines()]
-    tags = [tag for tag in tags if ":" in tag and " " not in tag]
-    if result.returncode != 0 or not tags:
-        raise BenchmarkError(f"bentoml build failed:\n{result.stdout}{result.stderr}")
-    return tags[-1]
+    lines = result.stdout.strip().splitlines()
+    if result.returncode != 0 or not lines or ":" not in lines[-1]:
+        raise BenchmarkError(f"building the Bento failed:\n{result.stdout}{result.stderr}")
+    return lines[-1]
 
 
-def server_command(name: str, *, port: int, bento: str | None) -> tuple[list[str], Path]:
-    """The command line and working directory that serve `name` on `port`."""
+def server_command(name: str, *, port: int, bento: str | None) -> list[str]:
+    """The command line that serves `name` on `port` (run from the repository root)."""
+    where = ["--port", str(port), "--host", "127.0.0.1"]
     if name == "ours":
         assert bento is not None
-        return ["bentoml", "serve", bento, "--port", str(port), "--host", "127.0.0.1"], ROOT
+        return ["bentoml", "serve", bento, *where]
+    if name.startswith(VARIANT_PREFIX):
+        return ["bentoml", "serve", "benchmarks.serving_variants:ChurnService", *where]
     if name == "a":
         target = "dataframe_service:ChurnDataFrame"
-        argv = ["bentoml", "serve", target, "--working-dir", str(BASELINES)]
-        return [*argv, "--port", str(port), "--host", "127.0.0.1"], ROOT
+        return ["bentoml", "serve", target, "--working-dir", str(BASELINES), *where]
     if name == "b":
-        argv = ["uvicorn", "array_app:app", "--app-dir", str(BASELINES), "--no-access-log"]
-        return [*argv, "--port", str(port), "--host", "127.0.0.1"], ROOT
+        return ["uvicorn", "array_app:app", "--app-dir", str(BASELINES), "--no-access-log", *where]
     raise ValueError(name)
+
+
+def server_label(name: str) -> str:
+    if name.startswith(VARIANT_PREFIX):
+        return f"ours from source, {name.removeprefix(VARIANT_PREFIX)}"
+    return LABELS[name]
 
 
 @dataclass
@@ -170,11 +178,13 @@ class Server:
 def serving(name: str, *, env: dict[str, str], logs: Path, bento: str | None) -> Iterator[Server]:
     """Starts the server, waits until /readyz says 200, and stops its process group after."""
     port = _free_port()
-    argv, cwd = server_command(name, port=port, bento=bento)
-    log = logs / f"{name}.log"
+    argv = server_command(name, port=port, bento=bento)
+    if name.startswith(VARIANT_PREFIX):
+        env = {**env, VARIANT_ENV: name.removeprefix(VARIANT_PREFIX)}
+    log = logs / f"{name.replace('/', '_')}.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
-            argv, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            argv, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
         )
     server = Server(name, process, f"http://127.0.0.1:{port}", log)
     try:
@@ -444,7 +454,7 @@ def load_table(report: Report) -> str:
             kinds += [f"socket: {result.socket_errors}"] if result.socket_errors else []
             failed += f" ({', '.join(kinds)}; {100 * result.failed / result.requests:.1f}%)"
         lines.append(
-            f"| {LABELS[result.server]} | {result.connections} | {result.rate:,.0f} "
+            f"| {server_label(result.server)} | {result.connections} | {result.rate:,.0f} "
             f"| {result.p50_ms:.1f} | {result.p99_ms:.1f} | {failed} "
             f"| {result.cpu_ms_per_request:.2f} | {result.other_cpu_seconds:.1f} |"
         )
@@ -528,6 +538,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--connections", type=int, nargs="+", default=[1, 8, 32])
     parser.add_argument("--servers", nargs="+", choices=SERVERS, default=list(SERVERS))
     parser.add_argument("--rows", type=int, default=10_000, help="customers for rows/s")
+    parser.add_argument(
+        "--variants",
+        nargs="*",
+        default=[],
+        metavar="CHANGES",
+        help="also serve ours from source with these settings changed, e.g. no-tracing,omp-1 "
+        "(benchmarks/serving_variants.py lists them)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
     args = parser.parse_args(argv)
     try:
@@ -572,8 +590,8 @@ def run(args: argparse.Namespace, wrk_version: str) -> Report:
             _say("bentoml build")
             bento = build_bento(env)
             _say(f"built {bento}")
-        for name in args.servers:
-            _say(f"starting {LABELS[name]}")
+        for name in [*args.servers, *(VARIANT_PREFIX + v for v in args.variants)]:
+            _say(f"starting {server_label(name)}")
             with serving(name, env=env, logs=work, bento=bento) as server:
                 for connections in args.connections:
                     report.load.append(
@@ -591,8 +609,8 @@ def run(args: argparse.Namespace, wrk_version: str) -> Report:
                         server.url, customers, expected, MAX_CUSTOMERS
                     )
                     for kind in ("parquet", "csv"):
-                        label = f"/predict_file ({'Parquet' if kind == 'parquet' else 'CSV'})"
-                        report.rows[label] = file_rows(server.url, customers, expected, kind)
+                        path = f"/predict_file ({'Parquet' if kind == 'parquet' else 'CSV'})"
+                        report.rows[path] = file_rows(server.url, customers, expected, kind)
                     _say(f"rows/s: {report.rows}")
     finally:
         if args.keep:
