@@ -6,6 +6,7 @@ for people who open the folder (and for the PR comment).
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 from pathlib import Path
@@ -170,6 +171,7 @@ def main() -> None:
 
         matplotlib.use("Agg")
         import matplotlib.pyplot
+    gc.freeze()  # what is imported lives to the end: keep the GC off it (docs/benchmarks.md)
     params = load_params("evaluate")
     threshold = float(params["threshold"])
     columns = [*schema.FEATURES, schema.LABEL]

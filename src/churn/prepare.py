@@ -6,6 +6,7 @@ which checks both the raw and the prepared frames and reports every problem in o
 
 from __future__ import annotations
 
+import gc
 import logging
 
 import numpy as np
@@ -84,6 +85,7 @@ def split(
 
 def main() -> None:
     timer = StageTimer("prepare")
+    gc.freeze()  # what is imported lives to the end: keep the GC off it (docs/benchmarks.md)
     params = load_params("prepare")
     with timer.phase("read"):
         try:
