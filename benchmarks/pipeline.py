@@ -646,7 +646,10 @@ def report(result: Result) -> str:
             summary_table(result),
             stage_table(result.repro),
             targets_table(result),
-            f"Fastest of {trials} trial(s) per measurement; test ROC AUC of the pipeline: {auc}. "
+            f"Fastest of {trials} trial(s) per measurement (all trials: `dvc repro` "
+            f"{', '.join(_s(trial.repro.seconds) for trial in result.trials)} s, one-process job "
+            f"{', '.join(_s(trial.one_process.seconds) for trial in result.trials)} s); "
+            f"test ROC AUC of the pipeline: {auc}. "
             f"Other processes used {result.other_cpu:.1f} CPU-seconds during the reported "
             f"measurements ({disturbed:.1%} of the {cores} cores)"
             + (": **disturbed, run again on a quiet machine**." if disturbed > 0.05 else "."),
