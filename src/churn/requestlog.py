@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import logging
 import math
 import os
@@ -26,6 +25,8 @@ from datetime import UTC, datetime
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
 from typing import Any, Final
+
+from pydantic_core import to_json
 
 logger = logging.getLogger(__name__)
 
@@ -113,7 +114,7 @@ class RequestLog:
                 "inputs": fields,
                 "outputs": dict(outputs),
             }
-            lines.append(json.dumps(line, separators=(",", ":")))
+            lines.append(to_json(line).decode())
             if len(lines) == _LINES_PER_WRITE:
                 self._emit(lines)
                 lines = []
