@@ -9,10 +9,12 @@ BentoML reads them, so each setting's effect can be measured on its own:
     latency-N        max_latency_ms=N            batch-N   max_batch_size=N
     timeout-N        traffic.timeout=N s (BentoML keeps every request's timer, and with it the
                      request's objects, for this long)
-    no-access-log    BentoML's access log off
-    no-tracing       /predict and /predict_file left out of OpenTelemetry's server spans
+    access-log       BentoML's access log on     no-access-log   off
+    tracing          OpenTelemetry server spans for every route (BentoML's default)
+    no-tracing       /predict and /predict_file left out of them
     omp-N            LightGBM's OpenMP threads (OMP_NUM_THREADS=N)
-    gc-A-B-C         gc.set_threshold(A, B, C) in the worker
+    gc-default       after the service's __init__: gc.unfreeze() and Python's thresholds
+    gc-A-B-C         after the service's __init__: gc.set_threshold(A, B, C), the freeze kept
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from typing import Any
 from churn.service import ChurnService
 
 VARIANT_ENV = "CHURN_BENCH_VARIANT"
+PYTHON_GC_THRESHOLDS = (700, 10, 10)
 
 __all__ = ["ChurnService"]
 
@@ -44,17 +47,34 @@ def apply(variant: str, service: Any = ChurnService) -> None:
             api.max_batch_size = int(value)
         elif name == "timeout":
             config.setdefault("traffic", {})["timeout"] = int(value)
-        elif item == "no-access-log":
-            config.setdefault("logging", {}).setdefault("access", {})["enabled"] = False
+        elif item in ("access-log", "no-access-log"):
+            config.setdefault("logging", {}).setdefault("access", {})["enabled"] = item[0] == "a"
+        elif item == "tracing":
+            config.setdefault("tracing", {})["excluded_urls"] = []
         elif item == "no-tracing":
             config.setdefault("tracing", {})["excluded_urls"] = ["/predict", "/predict_file"]
         elif name == "omp":
             os.environ["OMP_NUM_THREADS"] = value  # read when LightGBM loads, in __init__
         elif name == "gc":
-            first, second, third = (int(number) for number in value.split("-"))
-            gc.set_threshold(first, second, third)
+            default = value == "default"
+            thresholds = PYTHON_GC_THRESHOLDS if default else value.split("-")
+            _after_init(service, tuple(int(n) for n in thresholds), unfreeze=default)
         else:
             raise ValueError(f"unknown variant {item!r} (see benchmarks/serving_variants.py)")
+
+
+def _after_init(service: Any, thresholds: tuple[int, ...], *, unfreeze: bool) -> None:
+    """Sets the GC thresholds (and undoes gc.freeze) once the service's __init__ has run."""
+    inner = service.inner
+    original = inner.__init__
+
+    def init(self: Any) -> None:
+        original(self)
+        if unfreeze:
+            gc.unfreeze()
+        gc.set_threshold(*thresholds)
+
+    inner.__init__ = init
 
 
 apply(os.environ.get(VARIANT_ENV, ""))
