@@ -57,6 +57,7 @@ MAX_BATCH_SIZE = MAX_CUSTOMERS
 MAX_LATENCY_MS = 10_000
 REQUEST_TIMEOUT_S = 10
 EXCLUDED_FROM_TRACING = ["/predict", "/predict_file", "/livez", "/readyz", "/healthz", "/metrics"]
+PARALLEL_FROM_ROWS = 1_000  # batches this big are scored on all of LightGBM's threads
 GC_GEN0_THRESHOLD = 10_000  # Python's default 700 promoted in-flight request objects to gen 2
 
 
@@ -279,6 +280,13 @@ class ChurnService:
         )
 
     def _score(self, rows: np.ndarray) -> np.ndarray:
+        """Probabilities; a small batch on one thread, a bulk one on LightGBM's threads.
+
+        Waking LightGBM's second OpenMP thread for a few rows cost up to a scheduler slice on
+        a busy core: single requests then took 12 ms instead of 0.9 ms, one server start in 3.
+        """
+        if len(rows) < PARALLEL_FROM_ROWS:
+            return np.asarray(self.booster.predict(rows, num_threads=1), dtype=np.float64)
         return np.asarray(self.booster.predict(rows), dtype=np.float64)
 
     def _after_response(self, endpoint: str, probabilities: np.ndarray) -> None:

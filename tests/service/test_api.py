@@ -25,6 +25,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from churn import schema
 from churn.request import MAX_CUSTOMERS
 from churn.requestlog import hash_id
+from churn.upload import MAX_ROWS
 from tests.service.server import LOG_KEY, Built, Running
 
 pytestmark = pytest.mark.e2e
@@ -260,6 +261,15 @@ def test_a_bad_file_gets_a_4xx_naming_the_column(
     response = client.post("/predict_file", **make(raw.head(20)))
     assert response.status_code == status, response.text
     assert field in _problem_fields(response)
+
+
+def test_a_file_over_the_row_limit_gets_a_413_naming_it(
+    client: httpx.Client, raw: pd.DataFrame
+) -> None:
+    rows = raw.sample(n=MAX_ROWS + 1, replace=True, random_state=3)
+    response = client.post("/predict_file", files={"file": ("c.parquet", _parquet(rows))})
+    assert response.status_code == 413, response.text
+    assert str(MAX_ROWS) in response.json()["problems"][0]["rule"]
 
 
 def _samples(client: httpx.Client) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
