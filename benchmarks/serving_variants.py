@@ -13,6 +13,8 @@ BentoML reads them, so each setting's effect can be measured on its own:
     tracing          OpenTelemetry server spans for every route (BentoML's default)
     no-tracing       /predict and /predict_file left out of them
     omp-N            LightGBM's OpenMP threads (OMP_NUM_THREADS=N)
+    parallel-N       batches of N rows or more scored on all of LightGBM's threads, smaller
+                     ones on one (parallel-1: every batch on all threads)
     gc-default       after the service's __init__: gc.unfreeze() and Python's thresholds
     gc-A-B-C         after the service's __init__: gc.set_threshold(A, B, C), the freeze kept
 """
@@ -23,6 +25,7 @@ import gc
 import os
 from typing import Any
 
+from churn import service as service_module
 from churn.service import ChurnService
 
 VARIANT_ENV = "CHURN_BENCH_VARIANT"
@@ -53,6 +56,8 @@ def apply(variant: str, service: Any = ChurnService) -> None:
             config.setdefault("tracing", {})["excluded_urls"] = []
         elif item == "no-tracing":
             config.setdefault("tracing", {})["excluded_urls"] = ["/predict", "/predict_file"]
+        elif name == "parallel":
+            service_module.PARALLEL_FROM_ROWS = int(value)
         elif name == "omp":
             os.environ["OMP_NUM_THREADS"] = value  # read when LightGBM loads, in __init__
         elif name == "gc":
