@@ -249,6 +249,12 @@ class LoadResult:
         return self.requests / self.seconds
 
     @property
+    def ok_rate(self) -> float:
+        """2xx answers per second."""
+        ok = sum(count for status, count in self.statuses.items() if 200 <= status < 300)
+        return ok / self.seconds
+
+    @property
     def failed(self) -> int:
         """Answers that were not 2xx, and requests that got no answer at all."""
         bad = sum(count for status, count in self.statuses.items() if not 200 <= status < 300)
@@ -283,12 +289,18 @@ def run_wrk(url: str, *, connections: int, seconds: float, bodies: Path) -> dict
 
 
 def measure_load(
-    server: Server, *, connections: int, seconds: float, warmup: float, bodies: Path
+    server: Server,
+    *,
+    connections: int,
+    seconds: float,
+    warmup: float,
+    bodies: Path,
+    max_wait: float,
 ) -> LoadResult:
     """A warm-up run at the same concurrency, then the measured one."""
+    wait_until_quiet(max_wait)
     if warmup > 0:
         run_wrk(server.url, connections=connections, seconds=warmup, bodies=bodies)
-    wait_until_quiet(30.0)
     cpu_before = server.cpu_seconds()
     with CpuMeter() as meter:
         summary = run_wrk(server.url, connections=connections, seconds=seconds, bodies=bodies)
@@ -443,9 +455,9 @@ class Report:
 
 def load_table(report: Report) -> str:
     lines = [
-        "| server | connections | requests/s | p50 ms | p99 ms | non-2xx | server CPU ms/req "
-        "| others' CPU s |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| server | connections | requests/s | 2xx/s | p50 ms | p99 ms | non-2xx "
+        "| server CPU ms/req | others' CPU s |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for result in report.load:
         failed = str(result.failed)
@@ -455,6 +467,7 @@ def load_table(report: Report) -> str:
             failed += f" ({', '.join(kinds)}; {100 * result.failed / result.requests:.1f}%)"
         lines.append(
             f"| {server_label(result.server)} | {result.connections} | {result.rate:,.0f} "
+            f"| {result.ok_rate:,.0f} "
             f"| {result.p50_ms:.1f} | {result.p99_ms:.1f} | {failed} "
             f"| {result.cpu_ms_per_request:.2f} | {result.other_cpu_seconds:.1f} |"
         )
@@ -601,10 +614,11 @@ def run(args: argparse.Namespace, wrk_version: str) -> Report:
                             seconds=args.seconds,
                             warmup=args.warmup,
                             bodies=bodies,
+                            max_wait=args.max_wait,
                         )
                     )
                 if name == "ours":
-                    wait_until_quiet(30.0)
+                    wait_until_quiet(args.max_wait)
                     report.rows["/predict (JSON list)"] = json_list_rows(
                         server.url, customers, expected, MAX_CUSTOMERS
                     )
