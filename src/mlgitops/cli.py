@@ -9,6 +9,7 @@ import sys
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 from mlgitops import __version__, gate, smoke
 from mlgitops.errors import MlgitopsError
@@ -52,5 +53,7 @@ def main() -> None:
     try:
         app()
     except MlgitopsError as error:
-        console.print(f"[bold red]{type(error).__name__}[/]: {error}", highlight=False)
+        # Not wrapped, not parsed as markup: messages hold paths and keys like customers[0].
+        message = Text.assemble((type(error).__name__, "bold red"), ": ", str(error))
+        console.print(message, soft_wrap=True, highlight=False)
         sys.exit(error.exit_code)

@@ -295,4 +295,4 @@ def gate(
         )
     console.print(f"gate: passed, all {len(result.checks)} checks hold:", highlight=False)
     for check in result.checks:
-        console.print(f"  {check.reason}", highlight=False, markup=False)
+        console.print(f"  {check.reason}", highlight=False, markup=False, soft_wrap=True)
