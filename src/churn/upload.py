@@ -16,7 +16,7 @@ import pandas as pd
 
 from churn import schema
 
-MAX_ROWS: Final = 200_000  # per file (~3 s here, well within the 10 s request timeout); more: 413
+MAX_ROWS: Final = 100_000  # per file: ~1.5 s here, 4 s on a busy machine, under the 10 s timeout
 SHOWN_ROWS: Final = 5  # failing rows quoted per broken rule
 _PARQUET_MAGIC: Final = b"PAR1"
 
