@@ -1,52 +1,40 @@
 """The churn model as a BentoML service: /predict (batched JSON), /predict_file (CSV/Parquet).
 
-It loads LightGBM's text model once, after checking the file's sha256 against the model card,
-and refuses to start when they differ or a file is missing. Requests are validated against
-the training schema (churn.request, churn.upload), encoded straight into an array with the
-model's category codes (churn.encode) and answered with the probability, the label at
-params.yaml's threshold and the model's version. /readyz says ready only once the card's golden
-customers scored as the card says. Bad requests become 4xx naming the field (churn.rejections);
-every scored customer goes to the request log (churn.requestlog). Settings: docs/serving.md.
+It loads LightGBM's text model once, after checking the file's sha256 against the model card
+(churn.model_file), and refuses to start when they differ or a file is missing. Requests are
+validated against the training schema (churn.request, churn.upload), encoded straight into an
+array with the model's category codes (churn.encode) and answered (churn.answers) with the
+probability, the label at params.yaml's threshold and the model's version. /readyz says ready
+only once the card's golden customers scored as the card says. Bad requests become 4xx naming
+the field (churn.middleware, churn.rejections); every scored customer goes to the request log
+(churn.requestlog), after the response (churn.deferred). Settings: docs/serving.md.
 """
 
 from __future__ import annotations
 
 import gc
-import hashlib
-import json
 import logging
 import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Annotated, Any, cast
+from typing import Any, cast
 
 import bentoml
 import numpy as np
-from bentoml.validators import ContentType
 from pydantic import BaseModel
 from starlette.responses import JSONResponse
 
 from churn import schema
+from churn.answers import Answers, FilePredictions, ModelVersion
 from churn.deferred import Deferred
 from churn.middleware import RejectionMiddleware
+from churn.model_file import CARD_PATH, PARAMS_PATH, read_card, verified_model, verify_levels
 from churn.rejections import InvalidRequestFilter, rejected_counter, rejection
 from churn.request import MAX_CUSTOMERS, Customer, Customers
 
 logger = logging.getLogger(__name__)
 
 
-def _root() -> Path:
-    """Where models/ and params.yaml are: beside the package in a Bento, else the repository.
-
-    Not the working directory: the deployment hook runs in the `bentoml serve` process.
-    """
-    package_parent = Path(__file__).resolve().parents[1]
-    return package_parent if (package_parent / "models").is_dir() else package_parent.parent
-
-
-ROOT = _root()
-CARD_PATH = ROOT / "models" / "card.json"
-PARAMS_PATH = ROOT / "params.yaml"
 GOLDEN_TOLERANCE = 1e-9
 BENTOML_ERROR_LOGGER = "bentoml._internal.server.http_app"  # logs each failed request
 
@@ -59,66 +47,6 @@ REQUEST_TIMEOUT_S = 10
 EXCLUDED_FROM_TRACING = ["/predict", "/predict_file", "/livez", "/readyz", "/healthz", "/metrics"]
 PARALLEL_FROM_ROWS = 1_000  # batches this big are scored on all of LightGBM's threads
 GC_GEN0_THRESHOLD = 10_000  # Python's default 700 promoted in-flight request objects to gen 2
-
-
-class ModelRefusedError(RuntimeError):
-    """Raised at start-up when the model file is missing or is not the one the card describes."""
-
-
-class ModelVersion(BaseModel):
-    """Which model answered: its file's sha256 and the git revision it was trained at."""
-
-    sha256: str
-    git_revision: str | None
-
-
-class Prediction(BaseModel):
-    """One customer's answer."""
-
-    customer_id: str
-    churn_probability: float
-    churn: bool
-    model: ModelVersion
-
-
-class FilePredictions(BaseModel):
-    """The answers for an uploaded table, column-wise, in the file's row order."""
-
-    customer_id: list[str]
-    churn_probability: list[float]
-    churn: list[bool]
-    model: ModelVersion
-
-
-# The media type stated, or BentoML derives it from the JSON schema of a list answer on every
-# response (0.7 ms each, measured: a third of a single request's time in the server).
-Answers = Annotated[list[Prediction], ContentType("application/json")]
-
-
-def read_card(path: Path) -> dict[str, Any]:
-    """The model card, which must list golden customers (readiness scores them)."""
-    try:
-        card: dict[str, Any] = json.loads(path.read_text())
-    except (OSError, ValueError) as error:
-        raise ModelRefusedError(f"cannot read the model card {path}: {error}") from error
-    if not card.get("golden"):
-        raise ModelRefusedError(f"the model card {path} has no golden customers; retrain")
-    return card
-
-
-def verified_model(card: Mapping[str, Any]) -> tuple[Path, str]:
-    """The model file the card names and its sha256, which must be the card's."""
-    path = ROOT / card["model"]["path"]
-    if not path.is_file():
-        raise ModelRefusedError(f"refusing to start: the model file {path} is missing")
-    with path.open("rb") as handle:
-        actual = hashlib.file_digest(handle, "sha256").hexdigest()
-    if actual != card["model"]["sha256"]:
-        raise ModelRefusedError(
-            f"refusing to start: {path} has sha256 {actual}, the card {CARD_PATH} says "
-            f"{card['model']['sha256']}; build the Bento again from the DVC-tracked model"
-        )
-    return path, actual
 
 
 @bentoml.service(
@@ -149,7 +77,7 @@ class ChurnService:
         model_path, sha256 = verified_model(card)
         self.booster = lgb.Booster(model_file=str(model_path))
         self.encoder = Encoder.from_card(card)
-        self._check_levels(card)
+        verify_levels(card, self.booster.pandas_categorical or [])
         self.threshold = float(yaml.safe_load(PARAMS_PATH.read_text())["evaluate"]["threshold"])
         self.version = ModelVersion(sha256=sha256, git_revision=card["git"]["revision"])
         self.scored = prometheus_client.Counter(
@@ -176,19 +104,6 @@ class ChurnService:
         gc.collect()
         gc.freeze()
         gc.set_threshold(GC_GEN0_THRESHOLD, *gc.get_threshold()[1:])
-
-    def _check_levels(self, card: Mapping[str, Any]) -> None:
-        """The card's levels must be the ones the model file was trained with."""
-        trained = self.booster.pandas_categorical or []
-        carded = [
-            list(card["categorical_levels"][column])
-            for column in card["features"]
-            if column in card["categorical_levels"]
-        ]
-        if trained != carded:
-            raise ModelRefusedError(
-                f"the categorical levels in {CARD_PATH} differ from those in the model file"
-            )
 
     def _golden_customers_score_as_the_card_says(self, card: Mapping[str, Any]) -> bool:
         golden = card["golden"]

@@ -18,6 +18,8 @@ pytestmark = pytest.mark.e2e
 SERVICE_MODULES = {
     "__init__",
     "service",
+    "answers",
+    "model_file",
     "schema",
     "request",
     "encode",
