@@ -18,6 +18,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from mlgitops.errors import CheckFailedError, UsageError
+from mlgitops.plugin import plugin_app
 from mlgitops.policy import MetricRule, load_policy
 
 _SCHEMA_VERSION = 1
@@ -260,11 +261,9 @@ def render_table(result: GateResult) -> Table:
     return table
 
 
-app = typer.Typer(
-    help="Apply the quality policy (params.yaml `gate`) to a report: exit 0 and say why when "
-    "every rule holds, exit 1 with a table of what broke.",
-    subcommand_metavar="",
-    pretty_exceptions_show_locals=False,
+app = plugin_app(
+    "Apply the quality policy (params.yaml `gate`) to a report: exit 0 and say why when "
+    "every rule holds, exit 1 with a table of what broke."
 )
 
 

@@ -22,6 +22,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from mlgitops.errors import CheckFailedError, UsageError
+from mlgitops.plugin import plugin_app
 
 TOLERANCE = 1e-6  # the service and the card's booster compute the same float, bar rounding
 
@@ -296,11 +297,9 @@ def make_client(
     )
 
 
-app = typer.Typer(
-    help="Smoke-test a running model service with real requests: exit 0 when every check holds, "
-    "exit 1 with a table of what failed.",
-    subcommand_metavar="",
-    pretty_exceptions_show_locals=False,
+app = plugin_app(
+    "Smoke-test a running model service with real requests: exit 0 when every check holds, "
+    "exit 1 with a table of what failed."
 )
 
 

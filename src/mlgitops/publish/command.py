@@ -19,6 +19,7 @@ import typer
 from rich.console import Console
 
 from mlgitops.errors import UsageError
+from mlgitops.plugin import plugin_app
 from mlgitops.publish.assets import DEFAULT_BRANCH, upload_images, web_url
 from mlgitops.publish.cml import find_cml, publish_with_cml
 from mlgitops.publish.comment import build_body, linked_images, upsert_comment
@@ -116,10 +117,8 @@ def publish(
     return f"comment: {action} {comment.get('html_url') or comment.get('id')}"
 
 
-app = typer.Typer(
-    help="Publish a report directory as one comment per pull request, edited on every push.",
-    subcommand_metavar="",
-    pretty_exceptions_show_locals=False,
+app = plugin_app(
+    "Publish a report directory as one comment per pull request, edited on every push."
 )
 
 

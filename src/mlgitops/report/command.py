@@ -10,13 +10,11 @@ from typing import Annotated
 import typer
 
 from mlgitops.errors import UsageError
+from mlgitops.plugin import plugin_app
 from mlgitops.report.build import ReportRequest, build_report, to_json, write_report
 from mlgitops.report.markdown import render_markdown
 
-app = typer.Typer(
-    help="Compare two revisions of a DVC repository: metrics, params, plots, data, stages.",
-    pretty_exceptions_show_locals=False,
-)
+app = plugin_app("Compare two revisions of a DVC repository: metrics, params, plots, data, stages.")
 
 
 class Format(StrEnum):
