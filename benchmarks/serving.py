@@ -560,6 +560,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         "(benchmarks/serving_variants.py lists them)",
     )
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    parser.add_argument(
+        "--max-wait",
+        type=float,
+        default=60.0,
+        help="seconds to wait for a quiet machine before each run (others' CPU is reported)",
+    )
     args = parser.parse_args(argv)
     try:
         wrk_version = check_wrk()
