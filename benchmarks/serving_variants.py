@@ -15,6 +15,8 @@ BentoML reads them, so each setting's effect can be measured on its own:
     omp-N            LightGBM's OpenMP threads (OMP_NUM_THREADS=N)
     parallel-N       batches of N rows or more scored on all of LightGBM's threads, smaller
                      ones on one (parallel-1: every batch on all threads)
+    cancel-timer     BentoML's TimeoutMiddleware cancels its per-request timer once the answer
+                     has started (it never does: the timer keeps the request's objects alive)
     gc-default       after the service's __init__: gc.unfreeze() and Python's thresholds
     gc-A-B-C         after the service's __init__: gc.set_threshold(A, B, C), the freeze kept
 """
@@ -60,12 +62,47 @@ def apply(variant: str, service: Any = ChurnService) -> None:
             service_module.PARALLEL_FROM_ROWS = int(value)
         elif name == "omp":
             os.environ["OMP_NUM_THREADS"] = value  # read when LightGBM loads, in __init__
+        elif item == "cancel-timer":
+            _cancel_timeout_timers()
         elif name == "gc":
             default = value == "default"
             thresholds = PYTHON_GC_THRESHOLDS if default else value.split("-")
             _after_init(service, tuple(int(n) for n in thresholds), unfreeze=default)
         else:
             raise ValueError(f"unknown variant {item!r} (see benchmarks/serving_variants.py)")
+
+
+def _cancel_timeout_timers() -> None:
+    """BentoML 1.4.39's TimeoutMiddleware.__call__, with its timer cancelled after the answer."""
+    import asyncio
+
+    from bentoml._internal.server.http import traffic
+    from starlette.responses import JSONResponse
+
+    async def call(self: Any, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            return await self.app(scope, receive, send)  # type: ignore[no-any-return]
+        loop = asyncio.get_running_loop()
+        waiter = loop.create_future()
+        timer = loop.call_later(self.timeout, self._set_timer_out, waiter)
+
+        async def sending(message: Any) -> None:
+            if not waiter.done():
+                waiter.set_result(None)
+            await send(message)
+
+        task = asyncio.ensure_future(self.app(scope, receive, sending), loop=loop)
+        try:
+            await waiter
+        except TimeoutError:
+            if task.cancel():
+                error = {"error": f"Not able to process the request in {self.timeout} seconds"}
+                await JSONResponse(error, status_code=504)(scope, receive, send)
+        else:
+            timer.cancel()  # the one change
+            await task
+
+    traffic.TimeoutMiddleware.__call__ = call  # type: ignore[method-assign]
 
 
 def _after_init(service: Any, thresholds: tuple[int, ...], *, unfreeze: bool) -> None:
