@@ -25,6 +25,8 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
 
+from tests.standins._server import serving
+
 API_VERSION = "2022-11-28"
 Answer = tuple[int, dict[str, str], bytes]
 
@@ -167,14 +169,8 @@ class FakeGitHub:
                 """Quiet: tests read `fake.seen` instead."""
 
         server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-        thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-        thread.start()
-        try:
-            yield f"http://127.0.0.1:{server.server_address[1]}"
-        finally:
-            server.shutdown()
-            server.server_close()
-            thread.join(timeout=5)
+        with serving(server) as url:
+            yield url
 
     # GitHub.
     def handle(self, method: str, url: str, headers: dict[str, str], content: bytes) -> Answer:

@@ -21,6 +21,8 @@ from typing import Any
 
 import httpx
 
+from tests.standins._server import serving
+
 Answer = tuple[int, bytes]
 
 
@@ -123,11 +125,5 @@ class FakeScoringService:
 
         server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
         server.daemon_threads = False  # server_close() waits for a slow answer to finish
-        thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-        thread.start()
-        try:
-            yield f"http://127.0.0.1:{server.server_address[1]}"
-        finally:
-            server.shutdown()
-            server.server_close()
-            thread.join(timeout=5)
+        with serving(server) as url:
+            yield url
