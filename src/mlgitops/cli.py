@@ -12,9 +12,12 @@ from rich.console import Console
 from rich.text import Text
 
 from mlgitops import __version__, gate, smoke
+from mlgitops.deploy import command as deploy
+from mlgitops.drift import command as drift
 from mlgitops.errors import MlgitopsError
 from mlgitops.publish import command as comment
 from mlgitops.report import app as report_app
+from mlgitops.retrain import command as retrain
 
 app = typer.Typer(
     name="mlgitops",
@@ -41,12 +44,14 @@ def _root(
     """CI plugins for DVC repositories."""
 
 
-# Plugins mount here as they land, each a `typer.Typer` named after its subcommand:
-# app.add_typer(report.app, name="report")
+# One `typer.Typer` per plugin, named after its subcommand.
 app.add_typer(report_app, name="report")
 app.add_typer(gate.app, name="gate")
 app.add_typer(comment.app, name="comment")
 app.add_typer(smoke.app, name="smoke")
+app.add_typer(deploy.app, name="deploy")
+app.add_typer(drift.app, name="drift")
+app.add_typer(retrain.app, name="retrain-pr")
 
 
 def main() -> None:
