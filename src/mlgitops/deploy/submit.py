@@ -1,0 +1,419 @@
+"""A small Argo Server REST client: get a WorkflowTemplate, submit it, follow the workflow.
+
+Why not Hera's own `hera.workflows.service.WorkflowsService`: it sends every request through
+`requests` without a timeout (a silent server hangs the release job for ever), retries nothing,
+and raises bare `requests` exceptions for a refused connection or a TLS failure. So the calls
+go through an `httpx.Client` the caller sets up (`make_http_client`: base URL, token, TLS
+verification, timeout), and Hera's models carry the bodies both ways: the request is a
+`WorkflowSubmitRequest`, the answers parse into `Workflow` and `WorkflowTemplate`. Errors
+become our exceptions through one status table, with Argo's own message and never a header.
+"""
+
+from __future__ import annotations
+
+import logging
+import ssl
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeVar
+
+import httpx
+import pydantic
+from hera.workflows.models import (
+    NodeStatus,
+    SubmitOpts,
+    Workflow,
+    WorkflowSubmitRequest,
+    WorkflowTemplate,
+)
+
+from mlgitops.errors import RemoteError
+
+logger = logging.getLogger(__name__)
+
+PENDING = "Pending"
+DONE_PHASES = frozenset({"Succeeded", "Failed", "Error"})
+# Nodes that only group others: "[0]" of a steps template, the task group of a DAG.
+_GROUP_TYPES = frozenset({"StepGroup", "TaskGroup"})
+_Model = TypeVar("_Model", bound=pydantic.BaseModel)
+
+
+class ArgoError(RemoteError):
+    """Raised when the Argo Server answers with an error status; carries status and URL."""
+
+    hint = "see the server's message"
+
+    def __init__(self, method: str, url: str, status: int, message: str) -> None:
+        self.method, self.url, self.status, self.server_message = method, url, status, message
+        super().__init__(
+            f"Argo Server answered {status} to {method} {url}: {message or 'no message'}; "
+            f"{self.hint}"
+        )
+
+
+class UnauthorizedError(ArgoError):
+    """Raised on 401: no token, or the server does not accept it."""
+
+    hint = (
+        "check ARGO_TOKEN: it is missing, invalid or expired (a service account token, with or "
+        "without the 'Bearer ' prefix)"
+    )
+
+
+class ForbiddenError(ArgoError):
+    """Raised on 403: the token is valid but its account lacks a permission."""
+
+    hint = (
+        "the token's service account lacks a permission: it needs get on workflowtemplates and "
+        "create and get on workflows in this namespace"
+    )
+
+
+class NotFoundError(ArgoError):
+    """Raised on 404: no such template or workflow in the namespace."""
+
+    hint = "check the name and --namespace"
+
+
+class BadRequestError(ArgoError):
+    """Raised on 400: the server refused the request's content (a parameter, the body)."""
+
+    hint = "the request does not fit the template on the server; re-apply deploy/"
+
+
+class ServerError(ArgoError):
+    """Raised when the server keeps answering 5xx after the retries allowed."""
+
+    hint = "the Argo Server is failing; look at its logs, then re-run"
+
+
+class UnreachableError(RemoteError):
+    """Raised when the server cannot be reached (refused, DNS, TLS, timeout) after retries."""
+
+
+_ERRORS: dict[int, type[ArgoError]] = {
+    400: BadRequestError,
+    401: UnauthorizedError,
+    403: ForbiddenError,
+    404: NotFoundError,
+}
+
+
+def error_class(status: int) -> type[ArgoError]:
+    """The exception for an error status: one table, so every call fails the same way."""
+    return ServerError if status >= 500 else _ERRORS.get(status, ArgoError)
+
+
+def authorization(token: str) -> str:
+    """The Authorization header for a token given with or without its `Bearer ` prefix.
+
+    `argo auth token` prints "Bearer ..." while a service account secret holds the bare token;
+    both are accepted (argoproj/argo-workflows#2154, argoproj-labs/hera#1016). A value that
+    already names a scheme ("Bearer x", "Basic x") is kept as it is.
+    """
+    parts = token.split()
+    if not parts:
+        raise ValueError("the token is empty")
+    if len(parts) == 1:
+        return f"Bearer {parts[0]}"
+    if len(parts) == 2:
+        scheme, credentials = parts
+        return f"{'Bearer' if scheme.lower() == 'bearer' else scheme} {credentials}"
+    raise ValueError("the token has spaces in it; give the token alone or 'Bearer <token>'")
+
+
+def make_http_client(
+    server: str,
+    token: str | None,
+    *,
+    verify: bool = True,
+    timeout: float = 30.0,
+    transport: httpx.BaseTransport | None = None,
+) -> httpx.Client:
+    """An httpx client for the Argo Server at `server`: token, TLS verification, timeout.
+
+    `token` None sends no Authorization header (a server in `--auth-mode=server` needs none).
+    """
+    headers = {"Accept": "application/json", "User-Agent": "mlgitops"}
+    if token is not None:
+        headers["Authorization"] = authorization(token)
+    return httpx.Client(
+        base_url=server.rstrip("/") + "/",
+        headers=headers,
+        verify=verify,
+        timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+        transport=transport,
+    )
+
+
+def phase_of(workflow: Workflow) -> str:
+    """The workflow's phase; a missing or empty one is Pending.
+
+    Right after a submit the controller has not seen the workflow yet and its status is empty
+    (argoproj-labs/hera#721): that is a run about to start, not an unknown state.
+    """
+    status = workflow.status
+    return (status.phase if status is not None else None) or PENDING
+
+
+@dataclass(frozen=True)
+class Step:
+    """One node of a workflow as the CLI shows it."""
+
+    id: str
+    name: str  # the full node name, e.g. "deploy-x7k2p.onExit.rollback"
+    display_name: str
+    type: str
+    phase: str
+    message: str
+    template_name: str
+    started_at: datetime | None
+    finished_at: datetime | None
+
+    @property
+    def done(self) -> bool:
+        return self.phase in DONE_PHASES or self.phase in {"Skipped", "Omitted"}
+
+    @property
+    def failed(self) -> bool:
+        return self.phase in {"Failed", "Error"}
+
+
+def _time(value: Any) -> datetime | None:
+    root = getattr(value, "root", value)
+    return root if isinstance(root, datetime) else None
+
+
+def _step(node: NodeStatus) -> Step:
+    return Step(
+        id=node.id,
+        name=node.name,
+        display_name=node.display_name or node.name,
+        type=node.type,
+        phase=node.phase or PENDING,
+        message=node.message or "",
+        template_name=node.template_name or "",
+        started_at=_time(node.started_at),
+        finished_at=_time(node.finished_at),
+    )
+
+
+def steps(workflow: Workflow) -> list[Step]:
+    """The workflow's steps in the order they started: every node but the root and groups."""
+    name = workflow.metadata.name
+    nodes = (workflow.status.nodes if workflow.status is not None else None) or {}
+    found = [
+        _step(node)
+        for node in nodes.values()
+        if node.name != name and node.type not in _GROUP_TYPES
+    ]
+    return sorted(found, key=_start_order)
+
+
+def _start_order(step: Step) -> tuple[bool, float, str]:
+    started = step.started_at
+    return (started is None, started.timestamp() if started else 0.0, step.name)
+
+
+def exit_handler(workflow: Workflow) -> Step | None:
+    """The exit handler's node (`<workflow>.onExit`), when it has started."""
+    wanted = f"{workflow.metadata.name}.onExit"
+    nodes = (workflow.status.nodes if workflow.status is not None else None) or {}
+    for node in nodes.values():
+        if node.name == wanted:
+            return _step(node)
+    return None
+
+
+def in_exit_handler(workflow: Workflow, step: Step) -> bool:
+    """Whether `step` runs under the exit handler (its name starts `<workflow>.onExit`)."""
+    return step.name.startswith(f"{workflow.metadata.name}.onExit")
+
+
+def failed_step(workflow: Workflow) -> Step | None:
+    """The first step of the main run that failed (not the exit handler's), leaves first."""
+    failed = [
+        step
+        for step in steps(workflow)
+        if step.failed and not in_exit_handler(workflow, step) and step.type not in {"DAG", "Steps"}
+    ]
+    failed.sort(key=lambda step: (step.finished_at is None, _start_order(step)))
+    return failed[0] if failed else None
+
+
+class ArgoClient:
+    """The Argo Server calls of `mlgitops deploy`, in one namespace.
+
+    Reads (template, workflow) retry connection errors and 5xx with a short bounded backoff;
+    the submit is retried only when the connection was never made, since a lost answer may
+    hide a workflow that was created.
+    """
+
+    def __init__(
+        self,
+        http: httpx.Client,
+        namespace: str,
+        *,
+        attempts: int = 3,
+        backoff: float = 0.5,
+        max_wait: float = 5.0,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.http = http
+        self.namespace = namespace
+        self.attempts = attempts
+        self.backoff = backoff
+        self.max_wait = max_wait
+        self.sleep = sleep
+
+    def get_template(self, name: str) -> WorkflowTemplate:
+        """The WorkflowTemplate `name`; NotFoundError when the namespace has none of that name."""
+        path = f"api/v1/workflow-templates/{self.namespace}/{name}"
+        return self._parse(WorkflowTemplate, "GET", path, self._request("GET", path))
+
+    def submit(self, template: str, parameters: Mapping[str, str]) -> Workflow:
+        """Starts a workflow from the template `template` with `parameters`; the new workflow."""
+        body = WorkflowSubmitRequest(
+            namespace=self.namespace,
+            resource_kind="WorkflowTemplate",
+            resource_name=template,
+            submit_options=SubmitOpts(
+                parameters=[f"{key}={value}" for key, value in parameters.items()]
+            ),
+        )
+        path = f"api/v1/workflows/{self.namespace}/submit"
+        sent = body.model_dump(mode="json", by_alias=True, exclude_none=True)
+        answer = self._request("POST", path, json=sent, idempotent=False)
+        return self._parse(Workflow, "POST", path, answer)
+
+    def get_workflow(self, name: str) -> Workflow:
+        """The workflow `name` with its status and nodes."""
+        path = f"api/v1/workflows/{self.namespace}/{name}"
+        return self._parse(Workflow, "GET", path, self._request("GET", path))
+
+    def link(self, name: str) -> str:
+        """The workflow's page in the Argo UI."""
+        return str(self.http.base_url.join(f"workflows/{self.namespace}/{name}"))
+
+    def _parse(self, model: type[_Model], method: str, path: str, answer: httpx.Response) -> _Model:
+        try:
+            return model.model_validate(answer.json())
+        except (ValueError, pydantic.ValidationError) as error:
+            first = str(error).splitlines()[0]
+            raise ArgoError(
+                method, self._url(path), answer.status_code, f"unexpected answer ({first})"
+            ) from None
+
+    def _url(self, path: str) -> str:
+        return str(self.http.base_url.join(path))
+
+    def _request(
+        self, method: str, path: str, *, json: Any = None, idempotent: bool = True
+    ) -> httpx.Response:
+        for attempt in range(self.attempts):
+            last = attempt == self.attempts - 1
+            try:
+                answer = self.http.request(method, path, json=json)
+            except httpx.TransportError as error:
+                tls = _is_tls(error)
+                never_sent = isinstance(error, httpx.ConnectError)
+                if last or tls or not (idempotent or never_sent):
+                    raise UnreachableError(_unreachable(method, self._url(path), error)) from None
+                logger.warning("Argo %s %s failed (%s); retrying", method, path, error)
+                self._pause(attempt)
+                continue
+            if answer.is_success:
+                return answer
+            if answer.status_code >= 500 and idempotent and not last:
+                logger.warning("Argo %s %s answered %s; retrying", method, path, answer.status_code)
+                self._pause(attempt)
+                continue
+            raise error_class(answer.status_code)(
+                method, self._url(path), answer.status_code, _message(answer)
+            )
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    def _pause(self, attempt: int) -> None:
+        self.sleep(min(self.backoff * 2.0**attempt, self.max_wait))
+
+
+def _message(answer: httpx.Response) -> str:
+    """Argo's error body is {"code": <gRPC code>, "message": "..."}; else the text, cut short."""
+    try:
+        data = answer.json()
+    except ValueError:
+        return answer.text.strip()[:300]
+    if isinstance(data, dict) and isinstance(data.get("message"), str):
+        return str(data["message"])
+    return answer.text.strip()[:300]
+
+
+def _is_tls(error: BaseException) -> bool:
+    cause: BaseException | None = error
+    while cause is not None:
+        if isinstance(cause, ssl.SSLError):
+            return True
+        cause = cause.__cause__ or cause.__context__
+    return False
+
+
+def _unreachable(method: str, url: str, error: httpx.TransportError) -> str:
+    if _is_tls(error):
+        return (
+            f"TLS failed for {method} {url}: {error}; the server's certificate could not be "
+            "verified (or it does not speak https). Check the URL's scheme and the certificate; "
+            "--insecure-skip-tls-verify turns verification off"
+        )
+    if isinstance(error, httpx.TimeoutException):
+        return f"no answer from {method} {url} in time ({type(error).__name__}); is it overloaded?"
+    return (
+        f"could not reach the Argo Server for {method} {url}: {error or type(error).__name__}; "
+        "check ARGO_SERVER (or --server) and that the server is running"
+    )
+
+
+@dataclass(frozen=True)
+class Change:
+    """A step that appeared or moved since the last poll."""
+
+    step: Step
+    previous: str | None  # its phase before, None when new
+
+
+def changes(before: Mapping[str, Step], workflow: Workflow) -> Iterator[Change]:
+    """The steps of `workflow` that are new or changed phase or message since `before`."""
+    for step in steps(workflow):
+        old = before.get(step.id)
+        if old is None or (old.phase, old.message) != (step.phase, step.message):
+            yield Change(step, None if old is None else old.phase)
+
+
+def follow(
+    client: ArgoClient,
+    name: str,
+    *,
+    timeout: float,
+    poll_interval: float,
+    on_change: Callable[[Change], None],
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> tuple[Workflow, bool]:
+    """Polls the workflow until it is done or `timeout` seconds pass, reporting each change.
+
+    Returns the last workflow seen and whether it finished; a missing phase counts as pending.
+    """
+    deadline = clock() + timeout
+    seen: dict[str, Step] = {}
+    while True:
+        workflow = client.get_workflow(name)
+        for change in changes(seen, workflow):
+            seen[change.step.id] = change.step
+            on_change(change)
+        if phase_of(workflow) in DONE_PHASES:
+            return workflow, True
+        left = deadline - clock()
+        if left <= 0:
+            return workflow, False
+        sleep(min(poll_interval, left))

@@ -1,0 +1,493 @@
+"""A stand-in for the Argo Server HTTP API: the three calls `mlgitops deploy` makes, checked.
+
+Argo Workflows cannot run here, so this answers like its server does (grpc-gateway error bodies
+`{"code": <gRPC code>, "message": ...}`, Workflow objects with `status.phase` and a
+`status.nodes` map named as the controller names them, the exit handler as `<workflow>.onExit`)
+and refuses what it would refuse: a wrong path or method, a missing or wrong
+`Authorization: Bearer <token>` (401), a forbidden token (403), a submit body that does not fit
+`WorkflowSubmitRequest` (400), a template it does not hold (404).
+
+One deliberate difference: the real server passes an unknown submit parameter through to the
+workflow, where a typo would be silently ignored; the stand-in refuses it (400), since our
+client must only send parameters the stored template declares.
+
+Runs are played back from the stored template itself (its entrypoint's tasks and its exit
+handler's, with their `when` conditions on `{{workflow.status}}`): `succeed`, `fail-smoke` (the
+smoke task fails, the exit handler's rollback runs and succeeds, the workflow ends Failed) and
+`hang` (Running for ever). Each GET of a workflow moves it one frame on; `empty_polls` keeps its
+status empty for the first polls, as when the controller has not picked it up yet.
+Use it in process through `httpx.MockTransport(fake)`, or as a real server with `fake.serve()`.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import json
+import re
+import ssl
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+import httpx
+import pydantic
+from hera.workflows.models import WorkflowSubmitRequest
+
+from tests.standins._server import serving
+
+Answer = tuple[int, dict[str, str], bytes]
+Script = Literal["succeed", "fail-smoke", "hang"]
+
+# gRPC status codes, as grpc-gateway puts them in the error body.
+INVALID_ARGUMENT, NOT_FOUND, PERMISSION_DENIED, UNAUTHENTICATED = 3, 5, 7, 16
+UNIMPLEMENTED = 12
+SMOKE_FAILURE = "Error (exit code 1)"  # the message of a Pod node whose container exited 1
+_TEMPLATE_LABEL = "workflows.argoproj.io/workflow-template"
+_SUBMIT_FIELDS = {"namespace", "resourceKind", "resourceName", "submitOptions"}
+
+
+@dataclass(frozen=True)
+class Seen:
+    """One request the stand-in answered (never the token itself)."""
+
+    method: str
+    path: str
+    status: int
+    authorization: str | None  # "Bearer ***", "none" or the scheme seen
+    body: Any
+
+
+@dataclass
+class Run:
+    """A submitted workflow and the frames of status it plays back, one per GET."""
+
+    name: str
+    namespace: str
+    template: str
+    parameters: dict[str, str]
+    frames: list[dict[str, Any]]
+    created: str
+    polls: int = 0
+
+    def status(self) -> dict[str, Any]:
+        frame = self.frames[min(self.polls, len(self.frames) - 1)]
+        self.polls += 1
+        return copy.deepcopy(frame)
+
+
+@dataclass
+class FakeArgo:
+    """The Argo Server for one token; `script` and `empty_polls` shape the next submitted run."""
+
+    token: str = "argo-standin-token-0123456789"
+    forbidden_tokens: set[str] = field(default_factory=set)
+    script: Script = "succeed"
+    empty_polls: int = 0
+    templates: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    runs: dict[tuple[str, str], Run] = field(default_factory=dict)
+    seen: list[Seen] = field(default_factory=list)
+    outages: list[int] = field(default_factory=list)  # statuses to answer next GETs with
+    _names: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add_template(self, manifest: dict[str, Any], namespace: str) -> None:
+        """Stores a WorkflowTemplate (a `to_dict()` of Hera's) as if applied to `namespace`."""
+        stored = copy.deepcopy(manifest)
+        metadata = stored.setdefault("metadata", {})
+        metadata.update(
+            namespace=namespace,
+            uid="3f1c2b8e-0000-4000-8000-000000000001",
+            resourceVersion="1001",
+            creationTimestamp="2026-01-05T09:00:00Z",
+        )
+        self.templates[(namespace, metadata["name"])] = stored
+
+    def run(self, namespace: str | None = None) -> Run:
+        """The one run submitted (to `namespace` if given); fails the test if not exactly one."""
+        runs = [r for r in self.runs.values() if namespace in (None, r.namespace)]
+        assert len(runs) == 1, f"expected one submitted run, got {len(runs)}"
+        return runs[0]
+
+    # Serving.
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        """The `httpx.MockTransport` handler."""
+        status, headers, body = self.handle(
+            request.method, str(request.url), dict(request.headers), request.content
+        )
+        return httpx.Response(status, headers=headers, content=body)
+
+    @contextmanager
+    def serve(self, *, tls: tuple[Path, Path] | None = None) -> Iterator[str]:
+        """Serves on 127.0.0.1 on a free port; yields its base URL (https with `tls`: cert, key)."""
+        fake = self
+
+        class _Handler(BaseHTTPRequestHandler):
+            def _any(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                status, headers, body = fake.handle(
+                    self.command, self.path, dict(self.headers), self.rfile.read(length)
+                )
+                self.send_response(status)
+                for key, value in {**headers, "Content-Length": str(len(body))}.items():
+                    self.send_header(key, value)
+                self.end_headers()
+                self.wfile.write(body)
+
+            do_GET = do_POST = do_PUT = do_DELETE = _any  # noqa: N815
+
+            def log_message(self, format: str, *args: Any) -> None:
+                """Quiet: tests read `fake.seen` instead."""
+
+        server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        if tls is not None:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*tls)
+            server.socket = context.wrap_socket(server.socket, server_side=True)
+        with serving(server) as url:
+            yield url.replace("http://", "https://") if tls is not None else url
+
+    # The Argo Server.
+    def handle(self, method: str, url: str, headers: dict[str, str], content: bytes) -> Answer:
+        """One request, answered as the Argo Server would; recorded in `seen`."""
+        path = urlsplit(url).path
+        auth = {key.lower(): value for key, value in headers.items()}.get("authorization")
+        with self._lock:
+            status, answer, body = self._route(method, path, auth, content)
+            shown = "none" if auth is None else auth.split(" ")[0] + " ***"
+            self.seen.append(Seen(method, path, status, shown, body))
+        return status, {"Content-Type": "application/json"}, json.dumps(answer).encode()
+
+    def _route(
+        self, method: str, path: str, auth: str | None, content: bytes
+    ) -> tuple[int, dict[str, Any], Any]:
+        body: Any = None
+        routes = [
+            ("GET", r"/api/v1/workflow-templates/(?P<ns>[^/]+)/(?P<name>[^/]+)", self._template),
+            ("POST", r"/api/v1/workflows/(?P<ns>[^/]+)/submit", self._submit),
+            ("GET", r"/api/v1/workflows/(?P<ns>[^/]+)/(?P<name>[^/]+)", self._workflow),
+        ]
+        matched = []
+        for verb, pattern, handler in routes:
+            found = re.fullmatch(pattern, path)
+            if found is not None:
+                matched.append((verb, found, handler))
+        chosen = [(found, handler) for verb, found, handler in matched if verb == method]
+        if not chosen:
+            if matched:
+                return 405, _error(UNIMPLEMENTED, "Method Not Allowed"), body
+            return 404, _error(NOT_FOUND, "Not Found"), body
+        found, handler = chosen[0]
+        refused = self._refuse(auth, found["ns"], path)
+        if refused is not None:
+            return refused[0], refused[1], body
+        if method == "POST":
+            try:
+                body = json.loads(content or b"null")
+            except ValueError as error:
+                return 400, _error(INVALID_ARGUMENT, f"invalid JSON: {error}"), None
+        status, answer = handler(found, body)
+        return status, answer, body
+
+    def _refuse(self, auth: str | None, namespace: str, path: str) -> tuple[int, Any] | None:
+        if auth is None or (auth != f"Bearer {self.token}" and not self._forbidden(auth)):
+            message = "token not valid. see https://argo-workflows.readthedocs.io/en/latest/faq/"
+            return 401, _error(UNAUTHENTICATED, message)
+        if self._forbidden(auth):
+            resource = "workflowtemplates" if "workflow-templates" in path else "workflows"
+            verb = "create" if path.endswith("/submit") else "get"
+            message = (
+                f'{resource}.argoproj.io is forbidden: User "system:serviceaccount:{namespace}:'
+                f'ci" cannot {verb} resource "{resource}" in API group "argoproj.io" in the '
+                f'namespace "{namespace}"'
+            )
+            return 403, _error(PERMISSION_DENIED, message)
+        if self.outages and not path.endswith("/submit"):
+            return self.outages.pop(0), _error(14, "upstream connect error")
+        return None
+
+    def _forbidden(self, auth: str) -> bool:
+        return any(auth == f"Bearer {token}" for token in self.forbidden_tokens)
+
+    def _template(self, found: re.Match[str], _body: Any) -> tuple[int, dict[str, Any]]:
+        stored = self.templates.get((found["ns"], found["name"]))
+        if stored is None:
+            return 404, _not_found("workflowtemplates", found["name"])
+        return 200, copy.deepcopy(stored)
+
+    def _workflow(self, found: re.Match[str], _body: Any) -> tuple[int, dict[str, Any]]:
+        run = self.runs.get((found["ns"], found["name"]))
+        if run is None:
+            return 404, _not_found("workflows", found["name"])
+        return 200, self._object(run, run.status())
+
+    def _submit(self, found: re.Match[str], body: Any) -> tuple[int, dict[str, Any]]:
+        namespace = found["ns"]
+        problem = _submit_problem(body, namespace)
+        if problem is not None:
+            return 400, _error(INVALID_ARGUMENT, problem)
+        request = WorkflowSubmitRequest.model_validate(body)
+        name = str(request.resource_name)
+        stored = self.templates.get((namespace, name))
+        if stored is None:
+            return 404, _not_found("workflowtemplates", name)
+        options = request.submit_options
+        given = list(options.parameters or []) if options is not None else []
+        parameters, problem = _parameters(given, stored)
+        if problem is not None:
+            return 400, _error(INVALID_ARGUMENT, problem)
+        run_name = f"{name}-{next(self._names):05x}"[:63]
+        frames: list[dict[str, Any]] = [{} for _ in range(self.empty_polls)]
+        frames += _play(self.script, run_name, stored)
+        run = Run(run_name, namespace, name, parameters, frames, "2026-01-05T10:00:00Z")
+        self.runs[(namespace, run_name)] = run
+        return 200, self._object(run, {})  # the controller has not seen it yet
+
+    def _object(self, run: Run, status: dict[str, Any]) -> dict[str, Any]:
+        labels = {_TEMPLATE_LABEL: run.template}
+        if status.get("phase"):
+            labels["workflows.argoproj.io/phase"] = status["phase"]
+        return {
+            "metadata": {
+                "name": run.name,
+                "generateName": f"{run.template}-",
+                "namespace": run.namespace,
+                "uid": "7d0e9a51-0000-4000-8000-000000000002",
+                "resourceVersion": str(2000 + run.polls),
+                "creationTimestamp": run.created,
+                "labels": labels,
+            },
+            "spec": {
+                "workflowTemplateRef": {"name": run.template},
+                "arguments": {
+                    "parameters": [{"name": k, "value": v} for k, v in run.parameters.items()]
+                },
+            },
+            "status": status,
+        }
+
+
+def _error(code: int, message: str) -> dict[str, Any]:
+    return {"code": code, "message": message}
+
+
+def _not_found(resource: str, name: str) -> dict[str, Any]:
+    return _error(NOT_FOUND, f'{resource}.argoproj.io "{name}" not found')
+
+
+def _submit_problem(body: Any, namespace: str) -> str | None:
+    """What the server would refuse in a submit body, or None."""
+    if not isinstance(body, dict):
+        return "the body must be a JSON object (WorkflowSubmitRequest)"
+    unknown = sorted(set(body) - _SUBMIT_FIELDS)
+    if unknown:  # grpc-gateway's protojson refuses unknown fields
+        return f'proto: unknown field "{unknown[0]}"'
+    try:
+        request = WorkflowSubmitRequest.model_validate(body)
+    except pydantic.ValidationError as error:
+        return f"invalid WorkflowSubmitRequest: {error.errors()[0]['msg']}"
+    if request.namespace not in (None, namespace):
+        return f"namespace {request.namespace!r} in the body differs from {namespace!r}"
+    if request.resource_kind != "WorkflowTemplate":
+        return f"resourceKind {request.resource_kind!r}: this server holds only WorkflowTemplates"
+    if not request.resource_name:
+        return "resourceName is required"
+    options = body.get("submitOptions")
+    if options is not None and not isinstance(options.get("parameters", []), list):
+        return "submitOptions.parameters must be a list of NAME=VALUE strings"
+    return None
+
+
+def _parameters(given: list[str], stored: dict[str, Any]) -> tuple[dict[str, str], str | None]:
+    declared = {
+        p["name"]: p for p in stored.get("spec", {}).get("arguments", {}).get("parameters", [])
+    }
+    values: dict[str, str] = {}
+    for entry in given:
+        key, sep, value = entry.partition("=")
+        if not sep:
+            return {}, f"expected parameter of the form: NAME=VALUE. Received: {entry}"
+        if key not in declared:
+            return {}, f"parameter {key!r} is not declared by the template ({sorted(declared)})"
+        values[key] = value
+    for key, parameter in declared.items():
+        if key not in values and parameter.get("value") is None:
+            return {}, f"spec.arguments.{key}.value is required"
+        values.setdefault(key, str(parameter.get("value")))
+    return values, None
+
+
+# Playing a run back from the stored template.
+@dataclass(frozen=True)
+class _Task:
+    name: str
+    template: str
+    when: str | None
+    group: int  # the step group of a steps template; the task's index in a DAG
+
+
+def _tasks(spec: dict[str, Any], template_name: str) -> tuple[str, list[_Task]]:
+    """The kind ("DAG" or "Steps") of a template and its tasks in order."""
+    template = next(t for t in spec["templates"] if t["name"] == template_name)
+    if "dag" in template:
+        tasks = template["dag"]["tasks"]
+        return "DAG", [
+            _Task(t["name"], t.get("template", ""), t.get("when"), i) for i, t in enumerate(tasks)
+        ]
+    if "steps" in template:
+        return "Steps", [
+            _Task(s["name"], s.get("template", ""), s.get("when"), i)
+            for i, group in enumerate(template["steps"])
+            for s in group
+        ]
+    return "Pod", [_Task(template_name, template_name, None, 0)]
+
+
+def _runs_when(when: str | None, phase: str) -> bool:
+    """Whether a task with this `when` runs once the workflow's status is `phase`."""
+    if when is None:
+        return True
+    text = when.replace("{{workflow.status}}", phase)
+    for op in ("!=", "=="):
+        if op in text:
+            left, right = (side.strip().strip("'\"") for side in text.split(op, 1))
+            return (left != right) if op == "!=" else (left == right)
+    return True
+
+
+class _Timeline:
+    """Nodes named as the controller names them, and a frame of status per event."""
+
+    def __init__(self, workflow: str) -> None:
+        self.workflow = workflow
+        self.nodes: dict[str, dict[str, Any]] = {}
+        self.frames: list[dict[str, Any]] = []
+        self.clock = datetime(2026, 1, 5, 10, 0, 1, tzinfo=UTC)
+
+    def node_id(self, name: str) -> str:
+        """`<workflow>-<fnv32a(name)>`, as the controller makes node ids; the root is the name."""
+        if name == self.workflow:
+            return name
+        digest = 0x811C9DC5
+        for byte in name.encode():
+            digest = ((digest ^ byte) * 0x01000193) & 0xFFFFFFFF
+        return f"{self.workflow}-{digest}"
+
+    def _now(self) -> str:
+        self.clock += timedelta(seconds=3)
+        return self.clock.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    def start(self, name: str, display: str, kind: str, template: str, parent: str | None) -> str:
+        node_id = self.node_id(name)
+        node = {
+            "id": node_id,
+            "name": name,
+            "displayName": display,
+            "type": kind,
+            "templateName": template,
+            "templateScope": f"local/{self.workflow}",
+            "phase": "Running",
+            "startedAt": self._now(),
+            "finishedAt": None,
+        }
+        if parent is not None:
+            node["boundaryID"] = parent
+            self.nodes[parent].setdefault("children", []).append(node_id)
+        self.nodes[node_id] = node
+        return node_id
+
+    def finish(self, node_id: str, phase: str, message: str | None = None) -> None:
+        node = self.nodes[node_id]
+        node["phase"] = phase
+        node["finishedAt"] = self._now()
+        if message:
+            node["message"] = message
+
+    def frame(self, phase: str, message: str | None = None) -> None:
+        status: dict[str, Any] = {
+            "phase": phase,
+            "startedAt": "2026-01-05T10:00:01Z",
+            "finishedAt": None,
+            "progress": f"{self._done()}/{self._pods()}",
+            "nodes": copy.deepcopy(self.nodes),
+        }
+        if phase in {"Succeeded", "Failed", "Error"}:
+            status["finishedAt"] = self._now()
+        if message:
+            status["message"] = message
+        self.frames.append(status)
+
+    def _pods(self) -> int:
+        return sum(1 for n in self.nodes.values() if n["type"] == "Pod")
+
+    def _done(self) -> int:
+        return sum(
+            1 for n in self.nodes.values() if n["type"] == "Pod" and n["phase"] == "Succeeded"
+        )
+
+
+def _play(script: Script, workflow: str, stored: dict[str, Any]) -> list[dict[str, Any]]:
+    """The frames of a run of `stored` under `script`."""
+    spec = stored["spec"]
+    timeline = _Timeline(workflow)
+    kind, tasks = _tasks(spec, spec["entrypoint"])
+    root = timeline.start(workflow, workflow, kind, spec["entrypoint"], None)
+    timeline.frame("Running")
+    smoke = _pick(tasks, "smoke")
+    stuck = _pick(tasks, "rollout")
+    failed: str | None = None
+    for task in tasks:
+        name = (
+            f"{workflow}.{task.name}" if kind == "DAG" else f"{workflow}[{task.group}].{task.name}"
+        )
+        node = timeline.start(name, task.name, "Pod", task.template, root)
+        timeline.frame("Running")
+        if script == "hang" and task is stuck:
+            return timeline.frames  # Running for ever: the last frame repeats
+        if script == "fail-smoke" and task is smoke:
+            timeline.finish(node, "Failed", SMOKE_FAILURE)
+            failed = node
+            break
+        timeline.finish(node, "Succeeded")
+    message = f"child '{failed}' failed" if failed else None
+    timeline.finish(root, "Failed" if failed else "Succeeded", message)
+    phase = "Failed" if failed else "Succeeded"
+    timeline.frame("Running")
+    exit_template = spec.get("onExit")
+    if exit_template:
+        _play_exit(timeline, exit_template, spec, phase)
+    timeline.frame(phase, message)
+    return timeline.frames
+
+
+def _play_exit(timeline: _Timeline, template: str, spec: dict[str, Any], phase: str) -> None:
+    """The exit handler: a task runs when its `when` holds for the workflow's `phase`."""
+    workflow = timeline.workflow
+    kind, tasks = _tasks(spec, template)
+    handler = f"{workflow}.onExit"
+    parent = timeline.start(handler, handler, kind, template, None)
+    timeline.frame("Running")
+    for task in tasks:
+        name = f"{handler}.{task.name}" if kind == "DAG" else f"{handler}[{task.group}].{task.name}"
+        if not _runs_when(task.when, phase):
+            node = timeline.start(name, task.name, "Skipped", task.template, parent)
+            timeline.finish(node, "Skipped", f"when '{task.when}' evaluated false")
+            continue
+        node = timeline.start(name, task.name, "Pod", task.template, parent)
+        timeline.frame("Running")
+        timeline.finish(node, "Succeeded")
+    timeline.finish(parent, "Succeeded")
+
+
+def _pick(tasks: list[_Task], word: str) -> _Task:
+    """The task named (or whose template is named) with `word`; else the last one."""
+    for task in tasks:
+        if word in task.name or word in task.template:
+            return task
+    return tasks[-1]
