@@ -134,6 +134,30 @@ class GitHubClient:
         answer = self._json("PUT", f"repos/{repo}/contents/{path}", json=body)
         return str(answer["commit"]["sha"])
 
+    # Pull requests (the retraining PR).
+    def list_pulls(self, repo: str, *, state: str = "open") -> list[dict[str, Any]]:
+        """Every pull request in `state` (open, closed, all), page by page."""
+        return list(self._paginate(f"repos/{repo}/pulls?state={state}"))
+
+    def create_pull(
+        self, repo: str, *, title: str, head: str, base: str, body: str
+    ) -> dict[str, Any]:
+        """Opens a pull request from branch `head` into `base`; not retried on 5xx, as GitHub
+        may have opened it anyway (ConflictError if one from `head` is open already)."""
+        payload = {"title": title, "head": head, "base": base, "body": body}
+        return self._json("POST", f"repos/{repo}/pulls", json=payload, idempotent=False)
+
+    def update_pull(
+        self, repo: str, number: int, *, title: str | None = None, body: str | None = None
+    ) -> dict[str, Any]:
+        """Replaces a pull request's title and/or body (PATCH is idempotent, so retried)."""
+        payload = {key: value for key, value in (("title", title), ("body", body)) if value}
+        return self._json("PATCH", f"repos/{repo}/pulls/{number}", json=payload)
+
+    def add_labels(self, repo: str, number: int, labels: list[str]) -> None:
+        """Adds labels to an issue or pull request (existing labels stay; adding is idempotent)."""
+        self._request("POST", f"repos/{repo}/issues/{number}/labels", json={"labels": labels})
+
     def pause(self, attempt: int) -> None:
         """Waits the backoff of `attempt` (0-based): for callers that retry on their own."""
         self.sleep(min(self.backoff * 2.0**attempt, self.max_wait))
