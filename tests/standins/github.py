@@ -14,12 +14,14 @@ import hashlib
 import itertools
 import json
 import re
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -40,6 +42,8 @@ class FakeRepo:
     commits: dict[str, dict[str, bytes]] = field(default_factory=dict)
     comments: dict[int, list[dict[str, Any]]] = field(default_factory=dict)  # issue -> comments
     pulls: dict[int, dict[str, Any]] = field(default_factory=dict)
+    git_dir: Path | None = None  # a real (bare) git repository holding the branches PRs name
+    labels: dict[int, list[str]] = field(default_factory=dict)  # issue -> label names
 
 
 @dataclass(frozen=True)
@@ -94,6 +98,11 @@ class FakeGitHub:
         """Comments by other people, oldest first."""
         for body in bodies:
             self.repos[name].comments[number].append(self._new_comment(name, number, body))
+
+    def link_git(self, name: str, git_dir: Path) -> None:
+        """Pull requests of `name` name branches of this real git repository (pushed to by
+        the code under test); opening one for a branch it lacks is refused, as GitHub does."""
+        self.repos[name].git_dir = git_dir
 
     def fail_next(self, count: int, *, status: int = 500, message: str | None = None) -> None:
         """The next `count` API requests get `status` with GitHub's error body."""
@@ -238,6 +247,10 @@ class FakeGitHub:
         return [
             (r"", "GET", self._get_repo),
             (r"/pulls/(\d+)", "GET", self._get_pull),
+            (r"/pulls", "GET", self._list_pulls),
+            (r"/pulls", "POST", self._create_pull),
+            (r"/pulls/(\d+)", "PATCH", self._update_pull),
+            (r"/issues/(\d+)/labels", "POST", self._add_labels),
             (r"/issues/(\d+)/comments", "GET", self._list_comments),
             (r"/issues/(\d+)/comments", "POST", self._create_comment),
             (r"/issues/comments/(\d+)", "PATCH", self._update_comment),
@@ -257,6 +270,107 @@ class FakeGitHub:
         if pull is None:
             raise _RefusedError(404, "Not Found")
         return 200, {}, _json(pull)
+
+    def pulls(self, name: str, *, state: str = "all") -> list[dict[str, Any]]:
+        """The pull requests of `name` in `state`, by number, head shas read from git."""
+        repo = self.repos[name]
+        found = [self._refreshed(repo, pull) for _, pull in sorted(repo.pulls.items())]
+        return [pull for pull in found if state == "all" or pull["state"] == state]
+
+    def _branch_sha(self, repo: FakeRepo, branch: str) -> str | None:
+        if repo.git_dir is None:
+            return repo.branches.get(branch)
+        completed = subprocess.run(
+            ["git", "--git-dir", str(repo.git_dir), "rev-parse", "--verify", "--quiet",
+             f"refs/heads/{branch}^{{commit}}"],
+            capture_output=True, text=True, check=False, timeout=30,
+        )  # fmt: skip
+        return completed.stdout.strip() or None
+
+    def _refreshed(self, repo: FakeRepo, pull: dict[str, Any]) -> dict[str, Any]:
+        """A PR's head sha follows its branch, as on GitHub."""
+        ref = pull.get("head", {}).get("ref")
+        sha = self._branch_sha(repo, ref) if ref else None
+        if sha is not None and pull["state"] == "open":
+            pull["head"]["sha"] = sha
+        return pull
+
+    def _list_pulls(self, call: _Call) -> Answer:
+        state = call.query.get("state", "open")
+        if state not in ("open", "closed", "all"):
+            raise _RefusedError(422, f"Validation Failed: state {state!r}")
+        pulls = self.pulls(call.repo, state=state)
+        per_page = min(int(call.query.get("per_page", 30)), 100)
+        page = int(call.query.get("page", 1))
+        last = max(1, -(-len(pulls) // per_page))
+        url = f"{call.base}/repos/{call.repo}/pulls"
+        headers = {}
+        if page < last:
+            query = urlencode({"state": state, "per_page": per_page, "page": page + 1})
+            headers["Link"] = f'<{url}?{query}>; rel="next"'
+        return 200, headers, _json(pulls[(page - 1) * per_page : page * per_page])
+
+    def _create_pull(self, call: _Call) -> Answer:
+        repo, body = self.repos[call.repo], call.body
+        allowed = {"title", "head", "base", "body", "draft", "maintainer_can_modify"}
+        if not isinstance(body, dict) or not {"head", "base"} <= set(body) <= allowed:
+            raise _RefusedError(422, f"Invalid request: keys {sorted(body or {})}")
+        if not all(isinstance(body.get(key, ""), str) for key in ("title", "head", "base", "body")):
+            raise _RefusedError(422, "Invalid request: title, head, base and body are strings")
+        if not body.get("title"):
+            raise _RefusedError(422, "Validation Failed: title is missing")
+        head, base = body["head"], body["base"]
+        head_sha = self._branch_sha(repo, head)
+        if head_sha is None or self._branch_sha(repo, base) is None:
+            raise _RefusedError(422, f"Validation Failed: head {head} or base {base} is invalid")
+        if head == base:
+            raise _RefusedError(422, f"Validation Failed: No commits between {base} and {head}")
+        _text_body({"body": body.get("body", "")})  # the same length limit as a comment
+        if any(p.get("head", {}).get("ref") == head for p in self.pulls(call.repo, state="open")):
+            raise _RefusedError(422, f"Validation Failed: A pull request already exists for {head}")
+        number = max([0, *repo.pulls, *repo.comments]) + 1
+        owner = call.repo.split("/")[0]
+        pull = {
+            "number": number,
+            "state": "open",
+            "title": body["title"],
+            "body": body.get("body", ""),
+            "html_url": f"https://github.com/{call.repo}/pull/{number}",
+            "head": {"ref": head, "sha": head_sha, "label": f"{owner}:{head}",
+                     "repo": {"full_name": call.repo}},
+            "base": {"ref": base, "repo": {"full_name": call.repo}},
+            "labels": [],
+        }  # fmt: skip
+        repo.pulls[number] = pull
+        repo.comments.setdefault(number, [])
+        return 201, {"Location": f"{call.base}/repos/{call.repo}/pulls/{number}"}, _json(pull)
+
+    def _update_pull(self, call: _Call) -> Answer:
+        repo, body = self.repos[call.repo], call.body
+        pull = repo.pulls.get(int(call.found[1]))
+        if pull is None:
+            raise _RefusedError(404, "Not Found")
+        if not isinstance(body, dict) or not set(body) <= {"title", "body", "state", "base"}:
+            raise _RefusedError(422, f"Invalid request: keys {sorted(body or {})}")
+        if not body or not all(isinstance(value, str) for value in body.values()):
+            raise _RefusedError(422, "Invalid request: string values wanted")
+        if "body" in body:
+            _text_body({"body": body["body"]})
+        pull.update(body)
+        return 200, {}, _json(self._refreshed(repo, pull))
+
+    def _add_labels(self, call: _Call) -> Answer:
+        repo, body, number = self.repos[call.repo], call.body, int(call.found[1])
+        if number not in repo.comments:
+            raise _RefusedError(404, "Not Found")
+        labels = body.get("labels") if isinstance(body, dict) and set(body) == {"labels"} else None
+        if not isinstance(labels, list) or not all(isinstance(x, str) and x for x in labels):
+            raise _RefusedError(422, 'Invalid request: {"labels": [string]} wanted')
+        names = repo.labels.setdefault(number, [])
+        names += [label for label in labels if label not in names]
+        if number in repo.pulls:
+            repo.pulls[number]["labels"] = [{"name": name} for name in names]
+        return 200, {}, _json([{"name": name} for name in names])
 
     def _issue(self, call: _Call) -> list[dict[str, Any]]:
         comments = self.repos[call.repo].comments.get(int(call.found[1]))
