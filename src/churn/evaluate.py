@@ -1,7 +1,8 @@
-"""DVC stage `evaluate`: score train and test, write metrics.json and the plots.
+"""DVC stage `evaluate`: score train and test, write metrics.json, the plots and the reference.
 
 Plots are written twice: as data files that `dvc plots` renders and diffs, and as PNG images
-for people who open the folder (and for the PR comment).
+for people who open the folder (and for the PR comment). The reference is the training rows'
+features with the model's score, what `mlgitops drift` compares the service's logs with.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from churn import schema
-from churn.io import MODEL_PATH, TEST_PATH, TRAIN_PATH, load_params
+from churn.io import MODEL_PATH, TEST_PATH, TRAIN_PATH, load_params, write_parquet
 from churn.timing import StageTimer
 
 logger = logging.getLogger(__name__)
@@ -24,6 +25,8 @@ logger = logging.getLogger(__name__)
 METRICS_PATH = Path("metrics.json")
 PLOTS_DIR = Path("plots")
 IMAGES_DIR = PLOTS_DIR / "images"
+REFERENCE_PATH = Path("data/reference.parquet")
+SCORE_COLUMN = "churn_probability"  # as the service's answers and request log name the score
 _MAX_CURVE_POINTS = 400  # curves keep their shape; plot files stay small at any data size
 _CALIBRATION_BINS = 10
 
@@ -49,6 +52,14 @@ def compute_metrics(
 def predict(booster: Any, frame: pd.DataFrame) -> np.ndarray:
     """Churn probabilities for the schema's features of `frame`."""
     return np.asarray(booster.predict(frame[list(schema.FEATURES)]), dtype=np.float64)
+
+
+def reference_table(frame: pd.DataFrame, scores: np.ndarray) -> pd.DataFrame:
+    """The features of the training rows and the model's score for each: the drift reference.
+
+    No customer id and no label: the drift check compares inputs and scores only.
+    """
+    return frame[list(schema.FEATURES)].assign(**{SCORE_COLUMN: scores}).reset_index(drop=True)
 
 
 def _thin(frame: pd.DataFrame, max_points: int = _MAX_CURVE_POINTS) -> pd.DataFrame:
@@ -200,6 +211,7 @@ def main() -> None:
         for name, table in tables.items():
             table.to_csv(PLOTS_DIR / f"{name}.csv", index=False)
         images = save_images(tables, metrics=metrics["test"], folder=IMAGES_DIR)
+        write_parquet(reference_table(frames["train"], scores["train"]), REFERENCE_PATH)
     logger.info(
         "evaluate: test ROC AUC %.4f, plots in %s/ and %d images in %s/",
         metrics["test"]["roc_auc"],
