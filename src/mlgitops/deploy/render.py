@@ -1,0 +1,133 @@
+"""Render deploy/ from params.yaml: the WorkflowTemplate, the RBAC it runs as, the monitoring.
+
+    python -m mlgitops.deploy.render [--params params.yaml] [--out deploy]   # or: make render
+
+deploy/ holds only rendered files: a render writes every file and removes any other file there
+(one left over from a renamed file would otherwise go on being applied). A test compares deploy/
+with `rendered()`, so the committed YAML is always what this code renders.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from mlgitops.deploy import manifests, monitoring, workflow
+from mlgitops.deploy.manifests import DeploySettings
+from mlgitops.errors import UsageError
+
+HEADER = (
+    "# Rendered from params.yaml by `make render` (python -m mlgitops.deploy.render); "
+    "do not edit.\n"
+)
+WORKFLOW_FILE = "workflow-template.yaml"
+RBAC_FILE = "rbac.yaml"
+# A tag that is also a valid label value (what the version label needs).
+_LABEL_VALUE = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?$")
+
+
+def documents(docs: Iterable[Mapping[str, Any]]) -> str:
+    """Several objects as one YAML stream, keys in the order they were built."""
+    return yaml.safe_dump_all([dict(doc) for doc in docs], sort_keys=False)
+
+
+def rendered(settings: Mapping[str, Any]) -> dict[str, str]:
+    """File name under deploy/ -> its text, from the whole params.yaml (`settings`)."""
+    deploy = DeploySettings.from_params(settings)
+    files = {
+        WORKFLOW_FILE: HEADER + workflow.template(settings).to_yaml(),
+        RBAC_FILE: HEADER + documents(manifests.rbac(deploy)),
+    }
+    extra = monitoring.files(settings)
+    clash = set(files) & set(extra)
+    if clash:
+        raise UsageError(f"render: monitoring renders {sorted(clash)}, which deploy renders too")
+    return {**files, **extra}
+
+
+def model_version(image: str) -> str:
+    """The image's tag, which the workflow puts in the version label; UsageError if untagged."""
+    name = image.rsplit("/", 1)[-1]
+    tag = name.rsplit(":", 1)[-1] if ":" in name else ""
+    if "@" in image or not _LABEL_VALUE.match(tag):
+        raise UsageError(
+            f"deploy: image {image!r} needs a tag of letters, digits, '.', '_' or '-' (at most "
+            "63), as REGISTRY/NAME:TAG; release.yml tags it with the Bento version, which "
+            "becomes the model version label"
+        )
+    return tag
+
+
+def dry_run(settings: Mapping[str, Any], image: str) -> str:
+    """Every object a deploy of `image` applies, with the image filled in, as one YAML stream:
+    the Deployment and Service as the workflow applies them, then the WorkflowTemplate and the
+    RBAC it runs as."""
+    deploy = DeploySettings.from_params(settings)
+    version = model_version(image)
+    template = workflow.template(settings).to_dict()
+    for parameter in template["spec"]["arguments"]["parameters"]:
+        if parameter["name"] == workflow.IMAGE:
+            parameter["value"] = image
+    objects = [
+        manifests.deployment(deploy, image=image, version=version),
+        manifests.service(deploy),
+        template,
+        *manifests.rbac(deploy),
+    ]
+    return f"# What a deploy of {image} applies (model version {version}).\n" + documents(objects)
+
+
+def write(files: Mapping[str, str], out: Path) -> list[Path]:
+    """Write `files` under `out`, remove every other file there; returns the removed ones."""
+    out.mkdir(parents=True, exist_ok=True)
+    removed = []
+    for path in sorted(out.rglob("*")):
+        if path.is_file() and path.relative_to(out).as_posix() not in files:
+            path.unlink()
+            removed.append(path)
+    for name, text in files.items():
+        target = out / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+    return removed
+
+
+def load_params(path: Path) -> dict[str, Any]:
+    """params.yaml as a mapping; UsageError when it is missing or not a mapping."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise UsageError(f"render: cannot read {path} ({error.strerror})") from None
+    except yaml.YAMLError as error:
+        raise UsageError(f"render: {path} is not valid YAML ({error})") from None
+    if not isinstance(data, dict):
+        raise UsageError(f"render: {path} is not a YAML mapping")
+    return data
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m mlgitops.deploy.render", description=__doc__)
+    parser.add_argument("--params", type=Path, default=Path("params.yaml"))
+    parser.add_argument("--out", type=Path, default=Path("deploy"))
+    args = parser.parse_args(argv)
+    try:
+        files = rendered(load_params(args.params))
+        removed = write(files, args.out)
+    except UsageError as error:
+        print(f"UsageError: {error}", file=sys.stderr)
+        return error.exit_code
+    for name in sorted(files):
+        print(f"rendered {args.out / name}", file=sys.stderr)
+    for path in removed:
+        print(f"removed {path} (no longer rendered)", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
