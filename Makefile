@@ -18,11 +18,12 @@ export UV_CACHE_DIR := $(CURDIR)/.cache/uv
 export PRE_COMMIT_HOME := $(CURDIR)/.cache/pre-commit
 export MPLCONFIGDIR := $(CURDIR)/.cache/matplotlib
 
-.PHONY: help setup run serve test lint hooks clean
+.PHONY: help setup run serve render test lint hooks clean
 
 help:
 	@echo "make run    reproduce the pipeline from the DVC remote and show the metrics"
 	@echo "make serve  build the BentoML service from the DVC-tracked model, serve it on :3000"
+	@echo "make render render deploy/ (Argo workflow, RBAC) from params.yaml; commit the result"
 	@echo "make test   lint (pre-commit) and run the tests"
 	@echo "make hooks  install the git hooks (pre-commit, DVC checkout/push)"
 
@@ -49,6 +50,10 @@ serve: setup
 	@tag=$$(BENTOML_HOME=$(CURDIR)/.cache/bentoml python -m churn.build_bento) && \
 		echo "serving $$tag on http://localhost:$(PORT)" && \
 		BENTOML_HOME=$(CURDIR)/.cache/bentoml exec bentoml serve "$$tag" --port $(PORT)
+
+# deploy/ holds only what this renders (a test fails when it is stale).
+render: setup
+	python -m mlgitops.deploy.render
 
 lint: setup
 	pre-commit run --all-files --show-diff-on-failure
