@@ -72,8 +72,11 @@ class Workspace:
 
     def changed_tracked(self) -> list[str]:
         """Tracked files that differ from HEAD (staged or not), repository-relative."""
-        out = self.git("status", "--porcelain", "--untracked-files=no", "-z")
-        return sorted(entry[3:] for entry in out.split("\0") if entry)
+        ran = self.run("git", "status", "--porcelain", "--untracked-files=no", "-z")
+        if not ran.ok:
+            raise CheckFailedError(f"`git status` failed:\n{ran.tail()}")
+        # "XY path" entries; not stripped, as X may be a space.
+        return sorted(entry[3:] for entry in ran.output.split("\0") if entry)
 
     def remote_branch_exists(self, branch: str) -> bool:
         return bool(self.git("ls-remote", "--heads", "origin", f"refs/heads/{branch}", remote=True))
