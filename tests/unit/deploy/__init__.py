@@ -1,0 +1,29 @@
+"""Tests of the rendered deploy/ files: manifests, the Argo workflow, RBAC, the render itself."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from mlgitops.deploy import render
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+DEPLOY_DIR = REPO_ROOT / "deploy"
+K8S_VERSION = "1.37.0"  # the newest schemas kubernetes-validate 1.37 ships
+
+
+def repo_params() -> dict[str, Any]:
+    return render.load_params(REPO_ROOT / "params.yaml")
+
+
+def rendered_workflow() -> dict[str, Any]:
+    """The committed WorkflowTemplate, as the cluster gets it."""
+    document = yaml.safe_load((DEPLOY_DIR / render.WORKFLOW_FILE).read_text())
+    assert isinstance(document, dict)
+    return document
+
+
+def templates(workflow: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {template["name"]: template for template in workflow["spec"]["templates"]}

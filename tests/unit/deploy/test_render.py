@@ -1,0 +1,128 @@
+"""deploy/ is what the code renders now; a render removes what it no longer renders."""
+
+from __future__ import annotations
+
+import copy
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from mlgitops.deploy import render, workflow
+from mlgitops.errors import UsageError
+from tests.unit.deploy import DEPLOY_DIR, rendered_workflow, repo_params, templates
+
+
+def test_deploy_dir_is_exactly_what_params_yaml_renders() -> None:
+    expected = render.rendered(repo_params())
+    on_disk = {
+        path.relative_to(DEPLOY_DIR).as_posix(): path.read_text()
+        for path in DEPLOY_DIR.rglob("*")
+        if path.is_file()
+    }
+    assert sorted(on_disk) == sorted(expected), "run `make render` and commit deploy/"
+    for name, text in expected.items():
+        assert on_disk[name] == text, f"deploy/{name} is stale: run `make render` and commit it"
+
+
+def test_a_render_removes_files_it_no_longer_renders(tmp_path: Path) -> None:
+    out = tmp_path / "deploy"
+    (out / "old").mkdir(parents=True)
+    (out / "old" / "renamed.yaml").write_text("kind: Gone\n")
+    files = render.rendered(repo_params())
+    assert render.main(["--params", str(DEPLOY_DIR.parent / "params.yaml"), "--out", str(out)]) == 0
+    written = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
+    assert written == set(files)
+    assert (out / render.WORKFLOW_FILE).read_text() == files[render.WORKFLOW_FILE]
+
+
+def test_a_change_in_params_yaml_shows_in_the_render() -> None:
+    params = copy.deepcopy(repo_params())
+    params["deploy"]["rollout_timeout_seconds"] = 123
+    text = render.rendered(params)[render.WORKFLOW_FILE]
+    assert "--timeout=123s" in text
+    assert text != render.rendered(repo_params())[render.WORKFLOW_FILE]
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [("port", "3000"), ("replicas", None), ("revision_history", 0), ("smoke", {})],
+)
+def test_a_bad_deploy_setting_is_named(key: str, value: Any) -> None:
+    params = copy.deepcopy(repo_params())
+    params["deploy"][key] = value
+    with pytest.raises(UsageError, match=rf"deploy\.{key}"):
+        render.rendered(params)
+
+
+def test_render_of_bad_params_exits_2_naming_the_key(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    params = tmp_path / "params.yaml"
+    params.write_text(yaml.safe_dump({"deploy": {"service": "x"}}))
+    assert render.main(["--params", str(params), "--out", str(tmp_path / "d")]) == 2
+    assert "`deploy.smoke` is missing" in capsys.readouterr().err
+    assert not (tmp_path / "d").exists()
+
+
+# The model version label: the workflow computes it from the image with an Argo expression;
+# dry_run with model_version(). Both must give the same label.
+
+_SPRIG = re.compile(
+    r"^\{\{=sprig\.last\(sprig\.splitList\('(?P<sep>.)', workflow\.parameters\.image\)\)\}\}$"
+)
+
+
+def _argo_expression(expression: str, image: str) -> str:
+    """Evaluates exactly the form `sprig.last(sprig.splitList(SEP, workflow.parameters.image))`."""
+    match = _SPRIG.match(expression)
+    assert match, f"not the expression form this evaluator knows: {expression}"
+    return image.split(match.group("sep"))[-1]
+
+
+@pytest.mark.parametrize(
+    "image",
+    ["ghcr.io/acme/churn-service:2gx4kqhhkoy26ax4", "localhost:5000/churn-service:v1.2_3"],
+)
+def test_the_version_label_the_workflow_computes_is_the_dry_runs(image: str) -> None:
+    (step,) = [
+        step
+        for group in templates(rendered_workflow())["deploy"]["steps"]
+        for step in group
+        if step["template"] == "apply-deployment"
+    ]
+    (argument,) = step["arguments"]["parameters"]
+    assert _argo_expression(argument["value"], image) == render.model_version(image)
+    deployment = next(yaml.safe_load_all(render.dry_run(repo_params(), image)))
+    assert deployment["metadata"]["labels"]["app.kubernetes.io/version"] == image.split(":")[-1]
+
+
+@pytest.mark.parametrize(
+    "image",
+    ["ghcr.io/acme/churn-service", "ghcr.io/a/b@sha256:" + "0" * 64, "b:-x", "b:" + "v" * 64],
+)
+def test_an_image_without_a_usable_tag_is_refused(image: str) -> None:
+    with pytest.raises(UsageError, match="needs a tag"):
+        render.dry_run(repo_params(), image)
+
+
+def test_dry_run_fills_the_image_in_everywhere_it_is_applied() -> None:
+    image = "ghcr.io/acme/churn-service:abc123"
+    docs = list(yaml.safe_load_all(render.dry_run(repo_params(), image)))
+    kinds = [doc["kind"] for doc in docs]
+    assert kinds == [
+        "Deployment",
+        "Service",
+        "WorkflowTemplate",
+        "ServiceAccount",
+        "Role",
+        "RoleBinding",
+    ]
+    (container,) = docs[0]["spec"]["template"]["spec"]["containers"]
+    assert container["image"] == image
+    arguments = docs[2]["spec"]["arguments"]["parameters"]
+    assert {"name": workflow.IMAGE, "value": image} in [
+        {k: p[k] for k in ("name", "value") if k in p} for p in arguments
+    ]
