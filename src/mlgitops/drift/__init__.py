@@ -1,10 +1,13 @@
 """Drift: compares the service's logged inputs and scores with the training reference.
 
-Public: `run_drift` (the command's work), `DriftPolicy` and `load_policy`, `psi`.
+Public: `run_drift` (the command's work) and the policy it takes, `DriftPolicy` from
+`load_policy`. The modules, one job each: policy (params.yaml `drift`), reference (columns,
+kinds, fixed bins), logs (streaming reader), stats (PSI, bins, samples, tests), compare
+(counting and the verdict), report (drift.json, drift.md), plots (one PNG per drifted column),
+command (the CLI). Heavy imports (pandas, scipy, matplotlib) wait until a comparison runs.
 """
 
 from mlgitops.drift.command import run_drift
 from mlgitops.drift.policy import DriftPolicy, load_policy
-from mlgitops.drift.stats import psi
 
-__all__ = ["DriftPolicy", "load_policy", "psi", "run_drift"]
+__all__ = ["DriftPolicy", "load_policy", "run_drift"]

@@ -11,20 +11,18 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 
-from mlgitops.drift.compare import DriftResult, compare
-from mlgitops.drift.logs import LogReader, log_files
-from mlgitops.drift.plots import image_name, save_plot
 from mlgitops.drift.policy import DriftPolicy, load_policy
-from mlgitops.drift.reference import load_reference
-from mlgitops.drift.report import to_json, to_markdown
 from mlgitops.errors import DriftFoundError, UsageError
 from mlgitops.plugin import plugin_app
+
+if TYPE_CHECKING:
+    from mlgitops.drift.compare import DriftResult
 
 _PROGRESS_BYTES = 64 * 1024 * 1024  # below this a bar would only flicker
 
@@ -41,6 +39,13 @@ def run_drift(
 
     Raises UsageError for bad input; never DriftFoundError (the command decides the exit).
     """
+    # Imported here: pandas, scipy and numpy cost every other `mlgitops` command over a second.
+    from mlgitops.drift.compare import compare
+    from mlgitops.drift.logs import LogReader, log_files
+    from mlgitops.drift.plots import image_name, save_plot
+    from mlgitops.drift.reference import load_reference
+    from mlgitops.drift.report import to_json, to_markdown
+
     console = console or Console(stderr=True, quiet=True)
     reference = load_reference(reference_path, policy)
     files = log_files(current)

@@ -154,6 +154,9 @@ def _judge(accumulator: _Numeric | _Categorical, policy: DriftPolicy) -> Feature
         assert spec.sample is not None
         p_value = ks_p_value(spec.sample, accumulator.sample.values)
         test = "KS"
+        if reference_counts[-1] or current[-1]:
+            # KS sees known values only; a change in the share of nulls needs its own test.
+            p_value, test = _with_missing_test(p_value, reference_counts, current), "KS+chi-square"
     else:
         current, unseen = accumulator.histogram()
         p_value = chi2_p_value(reference_counts, current)
@@ -173,3 +176,14 @@ def _judge(accumulator: _Numeric | _Categorical, policy: DriftPolicy) -> Feature
         drifted,
         unseen,
     )
+
+
+def _with_missing_test(p_ks: float | None, reference: IntArray, current: IntArray) -> float | None:
+    """KS's p and a chi-square p of known against missing counts, Bonferroni-combined."""
+    known_missing = [
+        np.array([reference[:-1].sum(), reference[-1]]),
+        np.array([current[:-1].sum(), current[-1]]),
+    ]
+    p_missing = chi2_p_value(*known_missing)
+    found = [p for p in (p_ks, p_missing) if p is not None]
+    return min(1.0, len(found) * min(found)) if found else None

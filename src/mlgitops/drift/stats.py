@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
-from scipy import stats
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -40,7 +39,8 @@ def quantile_edges(values: FloatArray, bins: int) -> FloatArray:
     known = values[~np.isnan(values)]
     if known.size == 0:
         return np.empty(0, dtype=np.float64)
-    cuts = np.quantile(known, np.arange(1, bins) / bins)
+    # Observed values as cuts (no interpolation): a discrete column's bins follow its values.
+    cuts = np.quantile(known, np.arange(1, bins) / bins, method="inverted_cdf")
     edges = np.unique(cuts)
     # The largest value as a cut would leave the last bin for values beyond the reference only.
     return np.asarray(edges[edges < known.max()], dtype=np.float64)
@@ -86,6 +86,8 @@ def ks_p_value(reference: FloatArray, current: FloatArray) -> float | None:
     """Two-sample Kolmogorov-Smirnov p-value of two samples; None when a side is empty."""
     if reference.size == 0 or current.size == 0:
         return None
+    from scipy import stats  # a second of import time, needed only here and below
+
     return float(stats.ks_2samp(reference, current).pvalue)
 
 
@@ -98,4 +100,6 @@ def chi2_p_value(reference: IntArray, current: IntArray) -> float | None:
     table = table[:, table.sum(axis=0) > 0]
     if table.shape[1] < 2 or (table.sum(axis=1) == 0).any():
         return None
+    from scipy import stats
+
     return float(stats.chi2_contingency(table, correction=False).pvalue)

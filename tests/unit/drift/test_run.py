@@ -1,0 +1,135 @@
+"""`run_drift` in process: policy choices and streaming, where a subprocess adds nothing."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mlgitops.drift import DriftPolicy, load_policy, run_drift
+from mlgitops.errors import UsageError
+from tests.checkout import REPO_ROOT
+from tests.unit.drift.logs import customers, reference_frame, write_log
+
+
+@pytest.fixture(scope="module")
+def policy() -> DriftPolicy:
+    return load_policy(REPO_ROOT / "params.yaml")
+
+
+@pytest.fixture
+def reference(tmp_path: Path) -> Path:
+    path = tmp_path / "reference.parquet"
+    reference_frame().to_parquet(path, index=False)
+    return path
+
+
+def _run(reference: Path, log: Path, out: Path, policy: DriftPolicy) -> dict[str, Any]:
+    run_drift(reference_path=reference, current=log, out=out, policy=policy)
+    return dict(json.loads((out / "drift.json").read_text()))
+
+
+def test_one_drifted_feature_is_retraining_only_when_the_policy_says_one(
+    tmp_path: Path, reference: Path, policy: DriftPolicy
+) -> None:
+    log = write_log(tmp_path / "log.jsonl", customers(1_000, seed=4, charges_scale=1.3))
+    two = dataclasses.replace(policy, min_drifted_features=2, score_drift_retrains=True)
+    one = dataclasses.replace(policy, min_drifted_features=1)
+
+    report = _run(reference, log, tmp_path / "two", two)
+    assert report["drifted"] == ["charges"] and report["retraining_due"] is False
+    assert (tmp_path / "two" / "charges.png").is_file()  # pictured all the same
+    assert _run(reference, log, tmp_path / "one", one)["retraining_due"] is True
+
+
+def test_a_drifted_score_alone_is_retraining_when_the_policy_says_so(
+    tmp_path: Path, reference: Path, policy: DriftPolicy
+) -> None:
+    lines = customers(1_000, seed=5)
+    for line in lines:
+        line["outputs"]["churn_probability"] = min(1.0, line["outputs"]["churn_probability"] * 2)
+    log = write_log(tmp_path / "log.jsonl", lines)
+
+    on = _run(
+        reference, log, tmp_path / "on", dataclasses.replace(policy, score_drift_retrains=True)
+    )
+    assert on["drifted"] == ["churn_probability"] and on["retraining_due"] is True
+    off = dataclasses.replace(policy, score_drift_retrains=False)
+    assert _run(reference, log, tmp_path / "off", off)["retraining_due"] is False
+
+
+def test_a_psi_below_the_threshold_is_not_drift_however_small_p_is(
+    tmp_path: Path, reference: Path, policy: DriftPolicy
+) -> None:
+    log = write_log(tmp_path / "log.jsonl", customers(3_000, seed=6, charges_scale=1.3))
+    strict = dataclasses.replace(policy, psi_threshold=1.0)
+    entry = _run(reference, log, tmp_path / "out", strict)["features"]["charges"]
+    assert entry["p_value"] < 1e-10 and entry["psi"] < 1.0 and entry["drifted"] is False
+
+
+def test_chunk_size_changes_nothing_in_the_report(
+    tmp_path: Path, reference: Path, policy: DriftPolicy
+) -> None:
+    log = write_log(tmp_path / "log.jsonl", customers(900, seed=9, charges_scale=1.1))
+    reports = []
+    for rows in (7, 100_000):
+        report = _run(
+            reference, log, tmp_path / str(rows), dataclasses.replace(policy, chunk_rows=rows)
+        )
+        del report["policy"]["chunk_rows"]
+        reports.append(report)
+    assert reports[0] == reports[1]
+
+
+def test_unseen_levels_are_counted_and_named(
+    tmp_path: Path, reference: Path, policy: DriftPolicy
+) -> None:
+    lines = customers(1_000, seed=10)
+    for line in lines[:300]:
+        line["inputs"]["plan"] = "enterprise"
+    log = write_log(tmp_path / "log.jsonl", lines)
+
+    report = _run(reference, log, tmp_path / "out", policy)
+
+    plan = report["features"]["plan"]
+    assert plan["drifted"] is True and plan["unseen_levels"] == ["enterprise"]
+    unseen = next(row for row in plan["bins"] if row["bin"] == "(unseen)")
+    assert unseen == {"bin": "(unseen)", "reference": 0.0, "current": 0.3}
+    assert (
+        "`plan` has levels the reference never had: `enterprise`"
+        in (tmp_path / "out" / "drift.md").read_text()
+    )
+
+
+def test_nulls_are_a_bin_of_their_own(tmp_path: Path, reference: Path, policy: DriftPolicy) -> None:
+    lines = customers(1_000, seed=11)
+    for line in lines[:400]:
+        line["inputs"]["charges"] = None
+    log = write_log(tmp_path / "log.jsonl", lines)
+
+    charges = _run(reference, log, tmp_path / "out", policy)["features"]["charges"]
+    missing = next(row for row in charges["bins"] if row["bin"] == "(missing)")
+    assert missing["reference"] == 0.0 and missing["current"] == 0.4
+    assert charges["drifted"] is True
+
+
+@pytest.mark.parametrize(
+    ("section", "message"),
+    [
+        ({"psi_threshold": 0}, "drift.psi_threshold must be a number in (0, 1]"),
+        ({"min_rows": "many"}, "drift.min_rows must be a whole number"),
+        ({"ignore": "id"}, "drift.ignore must be a list of column names"),
+        ({"thresold": 0.1}, "drift has unknown keys ['thresold']"),
+    ],
+)
+def test_a_bad_policy_is_a_usage_error(
+    tmp_path: Path, section: dict[str, Any], message: str
+) -> None:
+    params = tmp_path / "params.yaml"
+    params.write_text(json.dumps({"drift": section}))  # JSON is YAML
+    with pytest.raises(UsageError) as caught:
+        load_policy(params)
+    assert message in str(caught.value)
