@@ -329,29 +329,25 @@ class _Task:
     name: str
     template: str
     when: str | None
-    group: int  # the step group of a steps template; the task's index in a DAG
 
 
-def _tasks(spec: dict[str, Any], template_name: str) -> tuple[str, list[_Task]]:
-    """The kind ("DAG" or "Steps") of a template and its tasks in order."""
-    template = next(t for t in spec["templates"] if t["name"] == template_name)
-    if "dag" in template:
-        tasks = template["dag"]["tasks"]
-        return "DAG", [
-            _Task(t["name"], t.get("template", ""), t.get("when"), i) for i, t in enumerate(tasks)
-        ]
+def _groups(template: dict[str, Any]) -> tuple[str, list[list[_Task]]]:
+    """A template's kind ("Steps", "DAG" or "Pod") and its tasks, grouped as they run."""
     if "steps" in template:
         return "Steps", [
-            _Task(s["name"], s.get("template", ""), s.get("when"), i)
-            for i, group in enumerate(template["steps"])
-            for s in group
+            [_Task(s["name"], s.get("template", ""), s.get("when")) for s in group]
+            for group in template["steps"]
         ]
-    return "Pod", [_Task(template_name, template_name, None, 0)]
+    if "dag" in template:
+        tasks = template["dag"]["tasks"]
+        return "DAG", [[_Task(t["name"], t.get("template", ""), t.get("when"))] for t in tasks]
+    return "Pod", []
 
 
 def _runs_when(when: str | None, phase: str) -> bool:
-    """Whether a task with this `when` runs once the workflow's status is `phase`."""
-    if when is None:
+    """Whether a task runs once the workflow's status is `phase`: only conditions on
+    `{{workflow.status}}` are evaluated (others depend on outputs, which a playback has not)."""
+    if when is None or "{{workflow.status}}" not in when:
         return True
     text = when.replace("{{workflow.status}}", phase)
     for op in ("!=", "=="):
@@ -383,21 +379,31 @@ class _Timeline:
         self.clock += timedelta(seconds=3)
         return self.clock.strftime("%Y-%m-%dT%H:%M:%SZ")
 
-    def start(self, name: str, display: str, kind: str, template: str, parent: str | None) -> str:
+    def start(
+        self,
+        name: str,
+        display: str,
+        kind: str,
+        template: str,
+        parent: str | None,
+        boundary: str | None,
+    ) -> str:
         node_id = self.node_id(name)
-        node = {
+        node: dict[str, Any] = {
             "id": node_id,
             "name": name,
             "displayName": display,
             "type": kind,
-            "templateName": template,
             "templateScope": f"local/{self.workflow}",
             "phase": "Running",
             "startedAt": self._now(),
             "finishedAt": None,
         }
+        if template:
+            node["templateName"] = template
+        if boundary is not None:
+            node["boundaryID"] = boundary
         if parent is not None:
-            node["boundaryID"] = parent
             self.nodes[parent].setdefault("children", []).append(node_id)
         self.nodes[node_id] = node
         return node_id
@@ -410,11 +416,12 @@ class _Timeline:
             node["message"] = message
 
     def frame(self, phase: str, message: str | None = None) -> None:
+        pods = [n for n in self.nodes.values() if n["type"] == "Pod"]
         status: dict[str, Any] = {
             "phase": phase,
             "startedAt": "2026-01-05T10:00:01Z",
             "finishedAt": None,
-            "progress": f"{self._done()}/{self._pods()}",
+            "progress": f"{sum(n['phase'] == 'Succeeded' for n in pods)}/{len(pods)}",
             "nodes": copy.deepcopy(self.nodes),
         }
         if phase in {"Succeeded", "Failed", "Error"}:
@@ -423,71 +430,92 @@ class _Timeline:
             status["message"] = message
         self.frames.append(status)
 
-    def _pods(self) -> int:
-        return sum(1 for n in self.nodes.values() if n["type"] == "Pod")
 
-    def _done(self) -> int:
-        return sum(
-            1 for n in self.nodes.values() if n["type"] == "Pod" and n["phase"] == "Succeeded"
-        )
+class _Player:
+    """Runs the stored template's nodes through a timeline as `script` says."""
+
+    def __init__(self, script: Script, workflow: str, spec: dict[str, Any]) -> None:
+        self.script = script
+        self.spec = spec
+        self.timeline = _Timeline(workflow)
+        self.failed: str | None = None  # the id of the Pod node that failed
+        self.hung = False
+
+    def play(self) -> list[dict[str, Any]]:
+        workflow, spec = self.timeline.workflow, self.spec
+        phase = self.node(spec["entrypoint"], workflow, workflow, None, None, exiting=None)
+        if self.hung or self.script == "hang":
+            return self.timeline.frames  # Running for ever: the last frame repeats
+        message = f"child '{self.failed}' failed" if self.failed else None
+        self.timeline.frame("Running")
+        if spec.get("onExit"):
+            handler = f"{workflow}.onExit"
+            self.node(spec["onExit"], handler, handler, None, None, exiting=phase)
+        self.timeline.frame(phase, message)
+        return self.timeline.frames
+
+    def node(
+        self,
+        template_name: str,
+        name: str,
+        display: str,
+        parent: str | None,
+        boundary: str | None,
+        *,
+        exiting: str | None,
+    ) -> str:
+        """Plays one node (recursing into steps and DAGs); returns the phase it ended in.
+        `exiting` is the workflow's phase while the exit handler runs, else None."""
+        template = next(t for t in self.spec["templates"] if t["name"] == template_name)
+        kind, groups = _groups(template)
+        timeline = self.timeline
+        node = timeline.start(name, display, kind, template_name, parent, boundary)
+        timeline.frame("Running")
+        if kind == "Pod":
+            return self._pod(node, display, exiting=exiting)
+        result = "Succeeded"
+        for index, group in enumerate(groups):
+            holder = node
+            if kind == "Steps":
+                holder = timeline.start(
+                    f"{name}[{index}]", f"[{index}]", "StepGroup", "", node, node
+                )
+            for task in group:
+                child = f"{name}[{index}].{task.name}" if kind == "Steps" else f"{name}.{task.name}"
+                if exiting is not None and not _runs_when(task.when, exiting):
+                    skipped = timeline.start(
+                        child, task.name, "Skipped", task.template, holder, node
+                    )
+                    timeline.finish(skipped, "Skipped", f"when '{task.when}' evaluated false")
+                    continue
+                phase = self.node(task.template, child, task.name, holder, node, exiting=exiting)
+                if self.hung:
+                    return "Running"
+                if phase != "Succeeded":
+                    result = phase
+            if holder != node:
+                timeline.finish(holder, result)
+            if result != "Succeeded":
+                break
+        failed_child = self.failed if result != "Succeeded" else None
+        timeline.finish(node, result, f"child '{failed_child}' failed" if failed_child else None)
+        return result
+
+    def _pod(self, node: str, display: str, *, exiting: str | None) -> str:
+        timeline = self.timeline
+        main = exiting is None
+        if main and self.script == "hang" and ("wait" in display or "rollout" in display):
+            self.hung = True
+            return "Running"
+        if main and self.script == "fail-smoke" and "smoke" in display and self.failed is None:
+            timeline.finish(node, "Failed", SMOKE_FAILURE)
+            self.failed = node
+            timeline.frame("Running")
+            return "Failed"
+        timeline.finish(node, "Succeeded")
+        return "Succeeded"
 
 
 def _play(script: Script, workflow: str, stored: dict[str, Any]) -> list[dict[str, Any]]:
     """The frames of a run of `stored` under `script`."""
-    spec = stored["spec"]
-    timeline = _Timeline(workflow)
-    kind, tasks = _tasks(spec, spec["entrypoint"])
-    root = timeline.start(workflow, workflow, kind, spec["entrypoint"], None)
-    timeline.frame("Running")
-    smoke = _pick(tasks, "smoke")
-    stuck = _pick(tasks, "rollout")
-    failed: str | None = None
-    for task in tasks:
-        name = (
-            f"{workflow}.{task.name}" if kind == "DAG" else f"{workflow}[{task.group}].{task.name}"
-        )
-        node = timeline.start(name, task.name, "Pod", task.template, root)
-        timeline.frame("Running")
-        if script == "hang" and task is stuck:
-            return timeline.frames  # Running for ever: the last frame repeats
-        if script == "fail-smoke" and task is smoke:
-            timeline.finish(node, "Failed", SMOKE_FAILURE)
-            failed = node
-            break
-        timeline.finish(node, "Succeeded")
-    message = f"child '{failed}' failed" if failed else None
-    timeline.finish(root, "Failed" if failed else "Succeeded", message)
-    phase = "Failed" if failed else "Succeeded"
-    timeline.frame("Running")
-    exit_template = spec.get("onExit")
-    if exit_template:
-        _play_exit(timeline, exit_template, spec, phase)
-    timeline.frame(phase, message)
-    return timeline.frames
-
-
-def _play_exit(timeline: _Timeline, template: str, spec: dict[str, Any], phase: str) -> None:
-    """The exit handler: a task runs when its `when` holds for the workflow's `phase`."""
-    workflow = timeline.workflow
-    kind, tasks = _tasks(spec, template)
-    handler = f"{workflow}.onExit"
-    parent = timeline.start(handler, handler, kind, template, None)
-    timeline.frame("Running")
-    for task in tasks:
-        name = f"{handler}.{task.name}" if kind == "DAG" else f"{handler}[{task.group}].{task.name}"
-        if not _runs_when(task.when, phase):
-            node = timeline.start(name, task.name, "Skipped", task.template, parent)
-            timeline.finish(node, "Skipped", f"when '{task.when}' evaluated false")
-            continue
-        node = timeline.start(name, task.name, "Pod", task.template, parent)
-        timeline.frame("Running")
-        timeline.finish(node, "Succeeded")
-    timeline.finish(parent, "Succeeded")
-
-
-def _pick(tasks: list[_Task], word: str) -> _Task:
-    """The task named (or whose template is named) with `word`; else the last one."""
-    for task in tasks:
-        if word in task.name or word in task.template:
-            return task
-    return tasks[-1]
+    return _Player(script, workflow, stored["spec"]).play()

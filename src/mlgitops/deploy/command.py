@@ -1,14 +1,248 @@
-"""The `mlgitops deploy` command (a placeholder until the plugin lands)."""
+"""`mlgitops deploy`: submit the deploy WorkflowTemplate for an image and follow the run.
+
+The only place the deploy plugin reads the environment: ARGO_SERVER (the server's URL, or
+--server) and ARGO_TOKEN (the bearer token, with or without its `Bearer ` prefix).
+"""
 
 from __future__ import annotations
 
-from mlgitops.errors import UsageError
+import os
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+import yaml
+from rich.console import Console
+from rich.text import Text
+
+from mlgitops.errors import CheckFailedError, RemoteError, UsageError
 from mlgitops.plugin import plugin_app
 
-app = plugin_app("Roll a service image out through the Argo deploy workflow.")
+if TYPE_CHECKING:
+    from hera.workflows.models import Workflow, WorkflowTemplate
+
+    from mlgitops.deploy.submit import ArgoClient, Change, Step
+
+_PHASE_STYLES = {
+    "Succeeded": "green",
+    "Failed": "bold red",
+    "Error": "bold red",
+    "Running": "cyan",
+    "Pending": "dim",
+    "Skipped": "dim",
+    "Omitted": "dim",
+}
+# An image reference as `docker` takes it: no spaces, no shell or YAML surprises.
+_IMAGE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/:@+-]*")
+
+app = plugin_app(
+    "Roll a service image out through the Argo deploy workflow: submit the WorkflowTemplate, "
+    "follow its steps, exit 0 only when the rollout and smoke test succeeded."
+)
 
 
 @app.callback(invoke_without_command=True)
-def command() -> None:
-    """Roll a service image out through the Argo deploy workflow."""
-    raise UsageError("not built yet")
+def deploy(
+    image: Annotated[
+        str, typer.Option("--image", help="The image to roll out, e.g. ghcr.io/org/svc:<sha>.")
+    ],
+    namespace: Annotated[
+        str | None,
+        typer.Option("--namespace", help="Where the template lives (default: deploy.namespace)."),
+    ] = None,
+    server: Annotated[
+        str | None,
+        typer.Option(
+            "--server", envvar="ARGO_SERVER", help="The Argo Server's URL (env ARGO_SERVER)."
+        ),
+    ] = None,
+    wait: Annotated[
+        bool, typer.Option("--wait/--no-wait", help="Follow the run to its end.")
+    ] = True,
+    timeout: Annotated[
+        float, typer.Option("--timeout", min=0, help="Seconds to follow the run before giving up.")
+    ] = 900.0,
+    poll_interval: Annotated[
+        float, typer.Option("--poll-interval", min=0.01, help="Seconds between status polls.")
+    ] = 3.0,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run", help="Print the workflow and manifests for the image; contact nothing."
+        ),
+    ] = False,
+    params: Annotated[
+        Path, typer.Option("--params", help="The params file whose `deploy` section to use.")
+    ] = Path("params.yaml"),
+    insecure_skip_tls_verify: Annotated[
+        bool,
+        typer.Option(
+            "--insecure-skip-tls-verify", help="Do not verify the server's TLS certificate."
+        ),
+    ] = False,
+) -> None:
+    """Submit the deploy workflow for --image and follow it; exit 0 only when it succeeded."""
+    # Imported here: Hera's models take most of a second to import, and only deploy needs them.
+    from mlgitops.deploy import render, workflow
+    from mlgitops.deploy.submit import ArgoClient, follow, make_http_client, phase_of
+
+    settings = load_settings(params)
+    if not _IMAGE.fullmatch(image):
+        raise UsageError(f"deploy: --image {image!r} is not an image reference (REGISTRY/NAME:TAG)")
+    render.model_version(image)  # the tag becomes the model version label: refuse a bad one here
+    if dry_run:
+        typer.echo(render.dry_run(settings, image), nl=False)
+        return
+    template = workflow.TEMPLATE_NAME
+    where = namespace or _setting(settings, "namespace")
+    if not where:
+        raise UsageError("deploy: no namespace; pass --namespace or set deploy.namespace in params")
+    if not server:
+        raise UsageError("deploy: no Argo Server; set ARGO_SERVER or pass --server https://...")
+    if not server.startswith(("https://", "http://")):
+        raise UsageError(f"deploy: --server {server!r} must start with https:// (or http://)")
+    console = Console(stderr=True, highlight=False)
+    with make_http_client(
+        server, _token(), verify=not insecure_skip_tls_verify, timeout=30.0
+    ) as http:
+        client = ArgoClient(http, where)
+        _check_template(client, template)
+        submitted = client.submit(template, {workflow.IMAGE: image})
+        name = str(submitted.metadata.name)
+        look = f"argo get -n {where} {name}, or {client.link(name)}"
+        console.print(f"deploy: submitted {name} ({template} in {where}) for {image}")
+        if not wait:
+            console.print(f"deploy: not waiting; follow it with: {look}", soft_wrap=True)
+            return
+        try:
+            final, finished = follow(
+                client,
+                name,
+                timeout=timeout,
+                poll_interval=poll_interval,
+                on_change=lambda change: console.print(_line(change, name)),
+            )
+        except RemoteError as error:
+            raise RemoteError(f"{error}; the run {name} may still be going: {look}") from None
+    if not finished:
+        raise CheckFailedError(
+            f"deploy: {name} is still {phase_of(final)} after {timeout:g} s (--timeout); it is "
+            f"left running. Look at it with {look}"
+        )
+    _verdict(final, name, look, console)
+
+
+def load_settings(path: Path) -> dict[str, Any]:
+    """The whole params file (the renderer takes all of it); UsageError when unreadable."""
+    if not path.is_file():
+        raise UsageError(f"deploy: {path} not found; run from the repository root or pass --params")
+    try:
+        settings = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as error:
+        raise UsageError(f"deploy: {path} is not valid YAML ({error})") from None
+    if not isinstance(settings, dict):
+        raise UsageError(f"deploy: {path} must hold a mapping of sections")
+    return settings
+
+
+def _setting(settings: dict[str, Any], key: str) -> str | None:
+    section = settings.get("deploy")
+    value = section.get(key) if isinstance(section, dict) else None
+    return str(value) if value else None
+
+
+def _token() -> str | None:
+    """ARGO_TOKEN, checked here so a malformed one is a usage error that never echoes it."""
+    token = os.environ.get("ARGO_TOKEN", "").strip()
+    if not token:
+        return None
+    parts = token.split()
+    if len(parts) > 2 or not token.isascii():
+        raise UsageError(
+            "deploy: ARGO_TOKEN is malformed; give the token alone or 'Bearer <token>'"
+        )
+    return token
+
+
+def _check_template(client: ArgoClient, name: str) -> WorkflowTemplate:
+    """The template on the server; a missing one, or one without the image parameter, is named."""
+    from mlgitops.deploy.submit import NotFoundError
+    from mlgitops.deploy.workflow import IMAGE
+
+    try:
+        stored = client.get_template(name)
+    except NotFoundError:
+        raise RemoteError(
+            f"deploy: WorkflowTemplate {name!r} not found in namespace {client.namespace!r}; "
+            "apply it first (kubectl apply -f deploy/) or pass the right --namespace"
+        ) from None
+    arguments = stored.spec.arguments
+    declared = {p.name for p in (arguments.parameters or [])} if arguments is not None else set()
+    if IMAGE not in declared:
+        raise RemoteError(
+            f"deploy: WorkflowTemplate {name!r} in {client.namespace!r} has no parameter "
+            f"{IMAGE!r} (it has {sorted(declared) or 'none'}); it is stale: re-apply "
+            "deploy/"
+        )
+    return stored
+
+
+def _label(step: Step, workflow_name: str) -> str:
+    if step.name == f"{workflow_name}.onExit":
+        return "exit handler"
+    if step.name.startswith(f"{workflow_name}.onExit"):
+        return f"exit handler > {step.display_name}"
+    return step.display_name
+
+
+def _line(change: Change, workflow_name: str) -> Text:
+    """One line per step that moved: name, phase, and its message when it has one."""
+    step = change.step
+    line = Text("  ")
+    line.append(f"{_label(step, workflow_name):<32}")
+    line.append(f" {step.phase:<9}", style=_PHASE_STYLES.get(step.phase, ""))
+    if step.message:
+        line.append(f" {step.message}")
+    return line
+
+
+def _verdict(final: Workflow, name: str, look: str, console: Console) -> None:
+    """Exit 0 on Succeeded; else CheckFailedError naming the failed step and the rollback."""
+    from mlgitops.deploy.submit import failed_step, phase_of
+
+    phase = phase_of(final)
+    if phase == "Succeeded":
+        console.print(f"deploy: {name} Succeeded; the new image is serving", style="green")
+        return
+    failed = failed_step(final)
+    status_message = (final.status.message if final.status is not None else None) or ""
+    if failed is not None:
+        what = f"step {failed.display_name!r} {failed.phase}: {failed.message or 'no message'}"
+    else:
+        what = status_message or "no step reported a failure"
+    raise CheckFailedError(
+        f"deploy: {name} {phase}: {what}. {_rollback(final)} Look at it with {look}"
+    )
+
+
+def _rollback(final: Workflow) -> str:
+    """What the exit handler (the rollback) did, in one sentence."""
+    from mlgitops.deploy.submit import exit_handler, in_exit_handler, steps
+
+    handler = exit_handler(final)
+    if handler is None:
+        return "The exit handler (rollback) did not run."
+    under = [s for s in steps(final) if in_exit_handler(final, s) and s.name != handler.name]
+    ran = ", ".join(f"{s.display_name} {s.phase}" for s in under) or "no steps"
+    failed = [s for s in under if s.failed]
+    if failed:
+        broken = failed[0]
+        return (
+            f"The exit handler ran ({ran}) and {handler.phase}: {broken.display_name} "
+            f"{broken.phase}: {broken.message or 'no message'}; the rollback may not have "
+            "completed, check what the service runs now."
+        )
+    if handler.phase == "Succeeded":
+        return f"The exit handler ran and Succeeded ({ran}): the previous version is back."
+    return f"The exit handler ran ({ran}) and is {handler.phase}."

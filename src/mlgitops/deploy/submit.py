@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import ssl
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
@@ -382,12 +382,21 @@ class Change:
     previous: str | None  # its phase before, None when new
 
 
-def changes(before: Mapping[str, Step], workflow: Workflow) -> Iterator[Change]:
-    """The steps of `workflow` that are new or changed phase or message since `before`."""
+def changes(before: Mapping[str, Step], workflow: Workflow) -> list[Change]:
+    """The steps of `workflow` that are new or changed phase or message since `before`, in the
+    order it happened (a step's finish time once done, else its start), so a step that
+    finished prints before the group it closed."""
+    found = []
     for step in steps(workflow):
         old = before.get(step.id)
         if old is None or (old.phase, old.message) != (step.phase, step.message):
-            yield Change(step, None if old is None else old.phase)
+            found.append(Change(step, None if old is None else old.phase))
+    return sorted(found, key=lambda change: _event_order(change.step))
+
+
+def _event_order(step: Step) -> tuple[bool, float, str]:
+    when = (step.finished_at if step.done else None) or step.started_at
+    return (when is None, when.timestamp() if when else 0.0, step.name)
 
 
 def follow(
