@@ -31,6 +31,9 @@ DATA = "data/raw/telco_churn.csv"
 POINTER = DATA + ".dvc"
 INCOMING = "data/incoming"
 DRIFT_DIR = "drift-report"
+REFERENCE = "data/reference.parquet"  # the evaluate stage's drift reference
+SCORE = "churn_probability"
+LOGGED_ROWS = 1_000
 NEW_IDS = 40  # rows with ids the table does not have
 RELABELLED = 5  # existing customers whose label changed
 MORE_IDS = 15  # the second batch
@@ -47,7 +50,13 @@ class Scene:
     api_url: str
     root: Path
     base_rows: pd.DataFrame
+    reference: pd.DataFrame
     runs: dict[str, Result] = field(default_factory=dict)
+
+    def drift(self, logs: Path, out: str) -> Result:
+        return self.job.run(
+            "mlgitops", "drift", "--reference", REFERENCE, "--current", str(logs), "--out", out
+        )
 
     def retrain(self) -> Result:
         return self.job.run(
@@ -70,22 +79,23 @@ def _labelled(base: pd.DataFrame, start: int, count: int) -> pd.DataFrame:
     return rows
 
 
-def _write_drift_report(folder: Path, *, due: bool) -> None:
-    """A drift report of the contract's shape (interface 3)."""
+def _write_logs(folder: Path, reference: pd.DataFrame, *, shifted: bool, seed: int) -> Path:
+    """Request log lines as the service writes them, drawn from the training reference; shifted:
+    monthly charges up 30% and most customers on month-to-month contracts."""
+    rows = reference.sample(n=LOGGED_ROWS, random_state=seed).reset_index(drop=True)
+    if shifted:
+        rows["monthly_charges"] = (rows["monthly_charges"] * 1.3).round(2)
+        rows.loc[rows.index % 10 < 8, "contract"] = "Month-to-month"
+    inputs = json.loads(rows.drop(columns=[SCORE]).to_json(orient="records"))
     folder.mkdir(parents=True, exist_ok=True)
-    features = {
-        "monthly_charges": {"kind": "numeric", "psi": 0.41, "p_value": 1e-9, "drifted": True},
-        "contract": {"kind": "categorical", "psi": 0.33, "p_value": 1e-7, "drifted": True},
-        "tenure": {"kind": "numeric", "psi": 0.01, "p_value": 0.6, "drifted": False},
-    }
-    drifted = [name for name, spec in features.items() if spec["drifted"]] if due else []
-    report = {"retraining_due": due, "rows": 2000, "drifted": drifted, "features": features,
-              "policy": {"min_drifted_features": 2}}  # fmt: skip
-    (folder / "drift.json").write_text(json.dumps(report))
-    (folder / "drift.md").write_text(
-        "## Drift\n\nRetraining is due: monthly_charges, contract drifted.\n\n"
-        "![monthly_charges](monthly_charges.png)\n"
-    )
+    with (folder / "requests-worker0.jsonl").open("w") as handle:
+        for values, score in zip(inputs, rows[SCORE], strict=True):
+            outputs = {SCORE: float(score), "churn": bool(score >= 0.5)}
+            line = {"time": "2026-11-23T05:00:00+00:00", "endpoint": "predict",
+                    "customer_id_hmac": "ab" * 32, "model_sha256": "cd" * 32,
+                    "inputs": values, "outputs": outputs}  # fmt: skip
+            handle.write(json.dumps(line) + "\n")
+    return folder
 
 
 @pytest.fixture(scope="module")
@@ -100,8 +110,9 @@ def scene(golden: Golden, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     github.add_repo(REPO)
     github.link_git(REPO, origin.bare)
     base_rows = pd.read_csv(job.path / DATA, dtype=str, keep_default_na=False)
+    reference = pd.read_parquet(job.path / REFERENCE)
     with github.serve() as api_url:
-        yield Scene(origin, job, remote, github, api_url, root, base_rows)
+        yield Scene(origin, job, remote, github, api_url, root, base_rows, reference)
 
 
 def _md5(path: Path) -> str:
@@ -117,7 +128,9 @@ def first(scene: Scene) -> Result:
     relabelled = scene.base_rows.iloc[:RELABELLED].copy()
     relabelled["churn"] = relabelled["churn"].map({"Yes": "No", "No": "Yes"})
     pd.concat([batch, relabelled]).to_csv(incoming / "2026-11-01.csv", index=False)
-    _write_drift_report(scene.job.path / DRIFT_DIR, due=True)
+    logs = _write_logs(scene.root / "logs-shifted", scene.reference, shifted=True, seed=1)
+    drift = scene.drift(logs, DRIFT_DIR)
+    assert drift.returncode == 3, str(drift)  # retraining due
     scene.runs["first"] = result = scene.retrain()
     return result
 
@@ -137,8 +150,10 @@ def _branch(scene: Scene) -> str:
 
 
 def test_not_due_does_nothing(scene: Scene, tmp_path: Path) -> None:
+    logs = _write_logs(tmp_path / "logs", scene.reference, shifted=False, seed=2)
     folder = tmp_path / "calm"
-    _write_drift_report(folder, due=False)
+    drift = scene.drift(logs, str(folder))
+    assert drift.returncode == 0, str(drift)
     seen = len(scene.github.seen)
     result = scene.job.run(
         "mlgitops", "retrain-pr", "--drift", str(folder), "--repo", REPO,
@@ -162,8 +177,12 @@ def test_the_first_run_opens_one_pr_changing_only_the_pointer(scene: Scene, firs
     assert pull["head"]["sha"] == scene.bare_git("rev-parse", branch)
     # The body is the drift report, then the data change.
     body = pull["body"]
-    assert "Retraining is due: monthly_charges, contract drifted." in body
-    assert "monthly_charges.png in the drift report artifact" in body
+    drift_md = (scene.job.path / DRIFT_DIR / "drift.md").read_text().strip()
+    assert drift_md.splitlines()[0] in body and body.index(drift_md.splitlines()[0]) < 40
+    drifted = json.loads((scene.job.path / DRIFT_DIR / "drift.json").read_text())["drifted"]
+    assert {"monthly_charges", "contract"} <= set(drifted)
+    for name in ("monthly_charges", "contract"):
+        assert name in body
     before = len(scene.base_rows)
     assert f"| {before} | {before + NEW_IDS} | {NEW_IDS} | {RELABELLED} | 0 |" in body
     assert f"PR #{pull['number']}" in first.stderr
