@@ -5,16 +5,12 @@ Exit codes: 0 ok; 1 the check said no or a remote refused; 2 wrong input or usag
 
 from __future__ import annotations
 
-import sys
-
 import typer
-from rich.console import Console
-from rich.text import Text
 
 from mlgitops import __version__, gate, smoke
 from mlgitops.deploy import command as deploy
 from mlgitops.drift import command as drift
-from mlgitops.errors import MlgitopsError
+from mlgitops.plugin import run
 from mlgitops.publish import command as comment
 from mlgitops.report import app as report_app
 from mlgitops.retrain import command as retrain
@@ -25,8 +21,6 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
 )
-# Messages go to stderr; data (markdown, JSON) goes to stdout.
-console = Console(stderr=True)
 
 
 def _print_version(value: bool) -> None:
@@ -55,10 +49,4 @@ app.add_typer(retrain.app, name="retrain-pr")
 
 
 def main() -> None:
-    try:
-        app()
-    except MlgitopsError as error:
-        # Not wrapped, not parsed as markup: messages hold paths and keys like customers[0].
-        message = Text.assemble((type(error).__name__, "bold red"), ": ", str(error))
-        console.print(message, soft_wrap=True, highlight=False)
-        sys.exit(error.exit_code)
+    run(app)

@@ -337,3 +337,9 @@ def smoke(
         highlight=False,
         markup=False,
     )
+
+
+if __name__ == "__main__":  # the deploy workflow runs `python -m mlgitops.smoke` inside the Bento
+    from mlgitops.plugin import run
+
+    run(app)
