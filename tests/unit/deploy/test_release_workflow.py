@@ -1,0 +1,137 @@
+"""The promises release.yml makes, checked on the file; its push step run against stand-ins.
+
+(Pinned actions and no expression in a script are checked for every workflow by
+tests/unit/test_workflows.py.)
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.workflow_steps import WORKFLOWS, load_yaml, shell_steps
+
+RELEASE = WORKFLOWS / "release.yml"
+
+
+@pytest.fixture(scope="module")
+def release() -> dict[str, Any]:
+    return load_yaml(RELEASE)
+
+
+def _step(job: dict[str, Any], step_id: str) -> dict[str, Any]:
+    found: list[dict[str, Any]] = [step for step in job["steps"] if step.get("id") == step_id]
+    assert len(found) == 1, step_id
+    return found[0]
+
+
+def test_runs_on_pushes_to_main_only(release: dict[str, Any]) -> None:
+    assert release["on"] == {"push": {"branches": ["main"]}}
+
+
+def test_one_release_at_a_time_and_a_running_deploy_is_never_cancelled(
+    release: dict[str, Any],
+) -> None:
+    assert release["concurrency"] == {"group": "release", "cancel-in-progress": False}
+
+
+def test_each_job_asks_only_for_what_it_uses(release: dict[str, Any]) -> None:
+    assert release["permissions"] == {}
+    jobs = release["jobs"]
+    assert jobs["image"]["permissions"] == {
+        "contents": "read",
+        "packages": "write",
+        "id-token": "write",
+    }
+    assert jobs["deploy"]["permissions"] == {"contents": "read"}
+
+
+def test_deploy_secrets_only_reach_the_deploy_step(release: dict[str, Any]) -> None:
+    text = RELEASE.read_text()
+    assert text.count("secrets.ARGO_") == 2
+    deploy = _step(release["jobs"]["deploy"], "deploy")
+    assert deploy["env"]["ARGO_SERVER"] == "${{ secrets.ARGO_SERVER }}"
+    assert deploy["env"]["ARGO_TOKEN"] == "${{ secrets.ARGO_TOKEN }}"
+    assert release["jobs"]["deploy"]["environment"] == "production"
+    assert deploy["run"].strip() == 'mlgitops deploy --image "$IMAGE" --wait'
+    assert deploy["env"]["IMAGE"] == "${{ needs.image.outputs.image }}"
+    assert release["jobs"]["deploy"]["needs"] == "image"
+
+
+def test_checkouts_keep_no_token_and_installs_restore_no_cache(release: dict[str, Any]) -> None:
+    for job in release["jobs"].values():
+        checkout = _step(job, "checkout")
+        assert checkout["with"]["persist-credentials"] is False
+        setup = _step(job, "setup")
+        assert setup["uses"].endswith("/.github/actions/setup")
+        assert setup["with"]["cache"] == "false"
+
+
+def test_the_model_is_the_one_the_merged_dvc_lock_names(release: dict[str, Any]) -> None:
+    script = _step(release["jobs"]["image"], "model")["run"]
+    lines = [line.strip() for line in script.strip().splitlines()]
+    assert lines == [
+        "dvc pull --allow-missing train",
+        "dvc repro --pull train",
+        "git diff --exit-code dvc.lock",
+    ]
+
+
+def test_the_image_is_signed_by_digest_keyless(release: dict[str, Any]) -> None:
+    image = release["jobs"]["image"]
+    ids = [step.get("id") for step in image["steps"]]
+    assert ids.index("push") < ids.index("cosign-install") < ids.index("sign")
+    sign = _step(image, "sign")
+    assert sign["run"].strip() == 'cosign sign --yes "$DIGEST"'
+    assert sign["env"]["DIGEST"] == "${{ steps.push.outputs.digest }}"
+    assert "--key" not in RELEASE.read_text()
+
+
+STAND_INS = {
+    # Stand-ins for BentoML's image build and the Docker daemon/registry: they log what they
+    # are asked; docker inspect answers the digest a push would have given.
+    "bentoml": '#!/usr/bin/env bash\nprintf "bentoml %s\\n" "$*" >> "$CALLS"\n',
+    "docker": (
+        "#!/usr/bin/env bash\n"
+        'printf "docker %s\\n" "$*" >> "$CALLS"\n'
+        'if [ "$1" = inspect ]; then name="${*: -1}"; echo "${name%:*}@sha256:$DIGEST_HEX"; fi\n'
+    ),
+}
+
+
+def test_the_push_step_tags_with_the_bento_version_and_the_sha(tmp_path: Path) -> None:
+    sha = "c" * 40
+    given = {"BENTO_TAG": "churn-service:2gx4kqhhkoy26ax4"}
+    (step,) = shell_steps(RELEASE, "image", given, ids=["push"])
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for name, script in STAND_INS.items():
+        (bin_dir / name).write_text(script)
+        (bin_dir / name).chmod(0o755)
+    outputs, calls = tmp_path / "github_output", tmp_path / "calls"
+    outputs.write_text("")
+    env = {
+        **os.environ,
+        **step.env,
+        "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
+        "GITHUB_REPOSITORY_OWNER": "Acme-Corp",
+        "GITHUB_SHA": sha,
+        "GITHUB_OUTPUT": str(outputs),
+        "CALLS": str(calls),
+        "DIGEST_HEX": "d" * 64,
+    }
+    result = subprocess.run(step.argv, env=env, cwd=tmp_path, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    image = "ghcr.io/acme-corp/churn-service:2gx4kqhhkoy26ax4"
+    assert calls.read_text().splitlines()[:3] == [
+        "bentoml containerize churn-service:2gx4kqhhkoy26ax4 "
+        f"--image-tag {image} --image-tag ghcr.io/acme-corp/churn-service:{sha}",
+        f"docker push {image}",
+        f"docker push ghcr.io/acme-corp/churn-service:{sha}",
+    ]
+    assert f"image={image}\n" in outputs.read_text()
+    assert f"digest=ghcr.io/acme-corp/churn-service@sha256:{'d' * 64}\n" in outputs.read_text()
