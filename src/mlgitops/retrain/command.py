@@ -51,7 +51,7 @@ def command(
 
     Token from GITHUB_TOKEN; API from GITHUB_API_URL (default https://api.github.com).
     """
-    console = Console(stderr=True, highlight=False)
+    console = Console(stderr=True, highlight=False, soft_wrap=True)  # paths stay whole
     verdict = read_verdict(drift)
     if not verdict.due:  # nothing else is needed: not even params or a token
         console.print(f"retrain-pr: {verdict.reason}; nothing to do", markup=False)
