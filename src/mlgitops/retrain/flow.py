@@ -94,10 +94,10 @@ def _restore(workspace: Workspace, settings: RetrainSettings) -> None:
     changed = workspace.changed_tracked()
     if changed:
         workspace.git("checkout", "HEAD", "--", *changed)
-    for targets in ([str(settings.pointer)], ["--with-deps", *settings.validate_stages]):
-        ran = workspace.run("dvc", "checkout", "--force", *targets)
-        if not ran.ok:
-            logger.warning("retrain: `dvc checkout %s` failed:\n%s", " ".join(targets), ran.tail())
+    targets = [str(settings.pointer), *settings.validate_stages]
+    ran = workspace.run("dvc", "checkout", "--force", "--with-deps", *targets)
+    if not ran.ok:
+        logger.warning("retrain: `dvc checkout %s` failed:\n%s", " ".join(targets), ran.tail())
 
 
 def retrain_pr(request: RetrainRequest, client: GitHubClient | None, progress: Progress) -> Outcome:
