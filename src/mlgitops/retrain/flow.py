@@ -185,7 +185,8 @@ def retrain_pr(request: RetrainRequest, client: GitHubClient | None, progress: P
     workspace.dvc("push", "--quiet", str(settings.pointer), remote=True)
     pointer_text = (request.root / settings.pointer).read_text(encoding="utf-8")
     changed = workspace.changed_tracked()
-    workspace.git("checkout", "HEAD", "--", *changed)  # the validating run's files too
+    if changed:  # the pointer, and what the validating run rewrote (dvc.lock, reports)
+        workspace.git("checkout", "HEAD", "--", *changed)
     workspace.git("checkout", "--quiet", "-B", branch, start)
     (request.root / settings.pointer).write_text(pointer_text, encoding="utf-8")
     workspace.git("add", str(settings.pointer))
