@@ -306,3 +306,28 @@ def test_the_pr_loop_reports_the_data_change(scene: Scene, ci: CiRun) -> None:
     markdown = (ci.report_dir / "report.md").read_text()
     (row,) = [line for line in markdown.splitlines() if line.startswith(f"| {DATA} |")]
     assert "| modified |" in row and f"{before:,} → {before + NEW_IDS + MORE_IDS:,}" in row
+
+
+def test_a_dry_run_validates_and_prints_the_body_but_pushes_nothing(
+    scene: Scene, second: Result
+) -> None:
+    assert second.returncode == 0, str(second)
+    job = scene.job
+    path = job.path / INCOMING / "2026-11-20.csv"
+    _labelled(scene.base_rows, 1200, 3).to_csv(path, index=False)
+    remote_before, seen_before = scene.remote_files(), len(scene.github.seen)
+    refs_before = scene.bare_git("for-each-ref")
+    pointer_before = (job.path / POINTER).read_text()
+    try:
+        result = job.run("mlgitops", "retrain-pr", "--drift", DRIFT_DIR, "--dry-run")
+    finally:
+        path.unlink()
+    assert result.returncode == 0, str(result)
+    rows = len(scene.base_rows) + NEW_IDS + MORE_IDS  # what the PR branch (checked out) holds
+    assert f"| {rows} | {rows + 3} | 3 | 0 | 0 |" in result.stdout
+    assert "dry run: nothing pushed" in result.stderr
+    assert (job.path / POINTER).read_text() == pointer_before
+    assert git(job, "status", "--porcelain", "--untracked-files=no") == ""
+    assert scene.remote_files() == remote_before
+    assert scene.bare_git("for-each-ref") == refs_before
+    assert len(scene.github.seen) == seen_before
