@@ -13,13 +13,17 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
 
 from mlgitops.deploy.manifests import BENTO_SRC
-from tests.checkout import REPO_ROOT, VENV_BIN
+from tests.checkout import REPO_ROOT, VENV_BIN, Golden
+from tests.service.server import Built, Running, build, free_port, stop, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -115,3 +119,116 @@ def test_the_rendered_smoke_command_runs_from_the_bentos_src(bento: Path) -> Non
     where = _run(sys.executable, "-c", "import mlgitops.smoke as m; print(m.__file__)", cwd=src)
     assert Path(where.stdout.strip()).is_relative_to(src), where.stdout  # the Bento's copy
     assert (src / container["args"][container["args"].index("--card") + 1]).is_file()
+
+
+# The Deployment's pod for real, as far as this machine can: the Bento served by `bentoml serve`
+# (the image's entrypoint) with the rendered container's env, in a mount namespace whose root
+# filesystem is read-only but for the rendered emptyDir mounts; then the rendered smoke step's
+# command, from the Bento's src/ and also on a read-only root, against it. Only the Service's
+# DNS name is replaced by the local address.
+
+
+_PATH = f"{VENV_BIN}{os.pathsep}{os.environ['PATH']}"
+
+
+def _deployment_manifest() -> dict[str, Any]:
+    workflow = yaml.safe_load((REPO_ROOT / "deploy" / "workflow-template.yaml").read_text())
+    for template in workflow["spec"]["templates"]:
+        manifest = yaml.safe_load(template.get("resource", {}).get("manifest", "kind: none"))
+        if manifest["kind"] == "Deployment":
+            return dict(manifest)
+    raise AssertionError("the workflow applies no Deployment")
+
+
+def _read_only_root(writable: dict[str, Path], workdir: Path, command: list[str]) -> list[str]:
+    """argv running `command` in `workdir` on a read-only root where only `writable` (mount path
+    -> host directory) can be written, as an emptyDir is in the pod."""
+    keep = [REPO_ROOT, Path(sys.executable).resolve(), workdir]
+    lines, covered = ["set -euo pipefail", "mount --make-rprivate /"], []
+    for target, source in writable.items():
+        path = Path(target)
+        if not path.is_dir():  # no mount point on this machine: a read-only tmpfs on its parent
+            parent = next(p for p in path.parents if p.is_dir())
+            assert parent != Path("/") and not any(k.is_relative_to(parent) for k in keep)
+            if parent not in covered:
+                lines.append(f"mount -t tmpfs tmpfs {parent}")
+                covered.append(parent)
+            lines.append(f"mkdir -p {path}")
+        lines.append(f"mount --bind {source} {path}")
+    lines += [f"mount -o remount,ro {parent}" for parent in covered]
+    lines += ["mount -o remount,bind,ro /", f"cd {workdir}", 'exec "$@"']
+    unshare = ["unshare", "--mount", "--fork"]
+    if os.geteuid() != 0:
+        unshare.insert(1, "--map-root-user")
+    return [*unshare, "bash", "-c", "\n".join(lines), "pod", *command]
+
+
+def _scratch(root: Path, names: list[str]) -> dict[str, Path]:
+    folders = {}
+    for name in names:
+        folders[name] = root / name
+        folders[name].mkdir(parents=True)
+    return folders
+
+
+@pytest.fixture(scope="module")
+def pod(golden: Golden) -> Iterator[tuple[str, Built, dict[str, Path]]]:
+    """The real Bento served under the rendered Deployment's container spec.
+
+    Built outside /tmp, in /var/tmp: the pod gets its own /tmp, which hides the host's.
+    """
+    side = Path(tempfile.mkdtemp(prefix="mlgitops-test-pod-", dir="/var/tmp"))
+    try:
+        yield from _serve_pod(golden, side)
+    finally:
+        shutil.rmtree(side, ignore_errors=True)
+
+
+def _serve_pod(golden: Golden, side: Path) -> Iterator[tuple[str, Built, dict[str, Path]]]:
+    built = build(golden.checkout.copy_to(side / "repo"), side)
+    (container,) = _deployment_manifest()["spec"]["template"]["spec"]["containers"]
+    assert container["securityContext"]["readOnlyRootFilesystem"] is True
+    mounts = {m["name"]: m["mountPath"] for m in container["volumeMounts"]}
+    scratch = _scratch(side / "empty-dirs", list(mounts))
+    env = {e["name"]: e["value"] for e in container["env"] if "value" in e}
+    env |= {"PATH": _PATH, "HOME": str(side / "no-home"), "BENTOML_DO_NOT_TRACK": "1"}
+    port = free_port()
+    serve = ["env", "-i", *(f"{k}={v}" for k, v in env.items())]
+    serve += ["bentoml", "serve", str(built.bento), "--host", "127.0.0.1", "--port", str(port)]
+    argv = _read_only_root({mounts[name]: scratch[name] for name in mounts}, built.bento, serve)
+    output = side / "serve.log"
+    with output.open("wb") as sink:
+        process = subprocess.Popen(
+            argv, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    running = Running(process, f"http://127.0.0.1:{port}", output)
+    try:
+        wait_until(running, "/readyz")
+        yield running.url, built, {mounts[name]: scratch[name] for name in mounts}
+    finally:
+        stop(running)
+
+
+def test_the_pod_serves_and_passes_the_rendered_smoke_step_on_a_read_only_root(
+    pod: tuple[str, Built, dict[str, Path]], tmp_path: Path
+) -> None:
+    url, built, empty_dirs = pod
+    workflow = yaml.safe_load((REPO_ROOT / "deploy" / "workflow-template.yaml").read_text())
+    (smoke,) = [t for t in workflow["spec"]["templates"] if t["name"] == "smoke"]
+    container = smoke["container"]
+    args = list(container["args"])
+    args[args.index("--url") + 1] = url  # the Service's DNS name does not resolve here
+    env = {e["name"]: e["value"] for e in container.get("env", [])}
+    env |= {"PATH": _PATH, "HOME": str(tmp_path / "no-home")}
+    command = ["env", "-i", *(f"{k}={v}" for k, v in env.items()), *container["command"], *args]
+    mounts = {m["mountPath"]: tmp_path / m["name"] for m in container.get("volumeMounts", [])}
+    for folder in mounts.values():
+        folder.mkdir()
+    argv = _read_only_root(mounts, built.bento / "src", command)  # BENTO_SRC in the image
+    result = subprocess.run(argv, capture_output=True, text=True, timeout=300, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "smoke: passed" in result.stderr, result.stderr
+    # The service wrote its request log into the emptyDir the Deployment gives it.
+    (container,) = _deployment_manifest()["spec"]["template"]["spec"]["containers"]
+    log_dir = {e["name"]: e.get("value") for e in container["env"]}["CHURN_REQUEST_LOG_DIR"]
+    assert list(empty_dirs[log_dir].glob("requests-worker*.jsonl"))
