@@ -324,7 +324,8 @@ def test_a_dry_run_validates_and_prints_the_body_but_pushes_nothing(
         path.unlink()
     assert result.returncode == 0, str(result)
     rows = len(scene.base_rows) + NEW_IDS + MORE_IDS  # what the PR branch (checked out) holds
-    assert f"| {rows} | {rows + 3} | 3 | 0 | 0 |" in result.stdout
+    earlier = NEW_IDS + RELABELLED + MORE_IDS  # the earlier files' rows: already on the branch
+    assert f"| {rows} | {rows + 3} | 3 | 0 | {earlier} |" in result.stdout
     assert "dry run: nothing pushed" in result.stderr
     assert (job.path / POINTER).read_text() == pointer_before
     assert git(job, "status", "--porcelain", "--untracked-files=no") == ""

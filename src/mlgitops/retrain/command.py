@@ -13,6 +13,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 from mlgitops.errors import UsageError
 from mlgitops.plugin import plugin_app
@@ -79,16 +80,20 @@ def command(
         dry_run=dry_run,
     )
 
-    def progress(line: str) -> None:
-        console.print(f"retrain-pr: {line}", markup=False)
-
     outcome: Outcome
-    if dry_run:
-        outcome = retrain_pr(request, None, progress)
-    else:
-        api_url = os.environ.get("GITHUB_API_URL", "").strip() or DEFAULT_API_URL
-        with make_http_client(token, base_url=api_url) as http:
-            outcome = retrain_pr(request, GitHubClient(http), progress)
+    # A spinner on a terminal while a step runs (dvc repro, pushes); plain lines in CI.
+    with console.status("retrain-pr") as status:
+
+        def progress(line: str) -> None:
+            console.print(f"retrain-pr: {line}", markup=False)
+            status.update(Text(f"retrain-pr: {line}"))
+
+        if dry_run:
+            outcome = retrain_pr(request, None, progress)
+        else:
+            api_url = os.environ.get("GITHUB_API_URL", "").strip() or DEFAULT_API_URL
+            with make_http_client(token, base_url=api_url) as http:
+                outcome = retrain_pr(request, GitHubClient(http), progress)
     if dry_run and outcome.body is not None:
         typer.echo(outcome.body)
     console.print(f"retrain-pr: {outcome.message}", markup=False)
