@@ -6,6 +6,7 @@ logs unreadable, lines broken, columns missing).
 
 from __future__ import annotations
 
+import gc
 import json
 import time
 from collections.abc import Callable, Iterator
@@ -52,13 +53,14 @@ def run_drift(
     reader = LogReader(
         files,
         types={spec.name: spec.value_type for spec in reference.features},
+        categorical=frozenset(s.name for s in reference.features if s.kind == "categorical"),
         score=reference.score.name if reference.score is not None else None,
         chunk_rows=policy.chunk_rows,
         ignore=frozenset(policy.ignore),
     )
     total = sum(path.stat().st_size for path in files)
     started = time.perf_counter()
-    with _progress(console, total) as advance:
+    with _progress(console, total) as advance, _gc_paused():
         result = compare(reference, reader.chunks(advance), policy)
     if reader.bad_count:
         shown = "\n".join(f"  {bad}" for bad in reader.bad)
@@ -83,6 +85,19 @@ def run_drift(
     (out / "drift.json").write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
     (out / "drift.md").write_text(to_markdown(result, policy, images=images), encoding="utf-8")
     return result
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection while reading: parsing makes millions of short-lived dicts
+    and no cycles, and the collector's passes over them cost a third of the time (measured)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 @contextmanager

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
-from mlgitops.drift.logs import Chunk
+from mlgitops.drift.logs import Chunk, Values
 from mlgitops.drift.policy import DriftPolicy
 from mlgitops.drift.reference import MISSING, FeatureSpec, Kind, Reference, level_key
 from mlgitops.drift.stats import (
-    FloatArray,
     IntArray,
     Reservoir,
     bin_counts,
@@ -70,11 +68,10 @@ class _Numeric:
     sample: Reservoir
     counts: IntArray
 
-    def add(self, values: Sequence[Any]) -> None:
-        assert self.spec.edges is not None
-        array: FloatArray = np.array(values, dtype=np.float64)
-        self.counts += bin_counts(array, self.spec.edges)
-        self.sample.add(array)
+    def add(self, values: Values) -> None:
+        assert self.spec.edges is not None and not isinstance(values, dict)
+        self.counts += bin_counts(values, self.spec.edges)
+        self.sample.add(values)
 
 
 @dataclass
@@ -82,9 +79,10 @@ class _Categorical:
     spec: FeatureSpec
     counts: Counter[str] = field(default_factory=Counter)
 
-    def add(self, values: Sequence[Any]) -> None:
-        # Counting raw values first is C-fast; a chunk has few distinct values to spell.
-        for value, count in Counter(values).items():
+    def add(self, values: Values) -> None:
+        assert isinstance(values, dict)
+        # The reader counted raw values; a chunk has few distinct ones to spell.
+        for value, count in values.items():
             self.counts[level_key(value)] += count
 
     def histogram(self) -> tuple[IntArray, tuple[str, ...]]:

@@ -10,16 +10,24 @@ value of the wrong type) is remembered with its file and line number; the caller
 from __future__ import annotations
 
 import gzip
+import io
 import operator
 import re
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 from typing import IO, Any
 
+import numpy as np
 import orjson
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.json as pa_json
 
 from mlgitops.drift.reference import ValueType
+from mlgitops.drift.stats import FloatArray
 from mlgitops.errors import UsageError
 
 LOG_GLOB = "requests-worker*.jsonl*"
@@ -29,6 +37,8 @@ _ALLOWED: dict[ValueType, tuple[type, ...]] = {
     "string": (str, type(None)),
     "bool": (bool, type(None)),
 }
+_ALLOWED_SETS = {kind: frozenset(types) for kind, types in _ALLOWED.items()}
+Getter = Callable[[Any], tuple[Any, ...]]
 _NAMES: dict[ValueType, str] = {"number": "a number", "string": "a string", "bool": "true/false"}
 
 
@@ -64,12 +74,16 @@ class BadLine:
         return f"{self.path}:{self.line}: {self.problem}"
 
 
+Values = FloatArray | dict[Any, int]
+"""A numeric column's values (NaN for null), or a categorical column's counts per raw value."""
+
+
 @dataclass(frozen=True)
 class Chunk:
-    """Parsed rows: one tuple of values per feature (in the reader's order), and the scores."""
+    """Parsed rows, column by column in the reader's order, and the scores (NaN for null)."""
 
-    columns: tuple[tuple[Any, ...], ...]
-    scores: tuple[Any, ...] | None
+    columns: tuple[Values, ...]
+    scores: FloatArray | None
     rows: int
 
 
@@ -77,13 +91,15 @@ class Chunk:
 class LogReader:
     """Reads `files` in chunks; `bad` keeps the first `max_reported` bad lines, `bad_count` all.
 
-    `types` maps each feature to the type its values must have; `score` is the field of
-    `outputs` to read too (None: no score). A logged input neither in `types` nor in `ignore`
+    `types` maps each feature to the type its values must have; the `categorical` ones are
+    counted per value, the others returned as float arrays. `score` is the field of `outputs`
+    to read too (None: no score). A logged input neither in `types` nor in `ignore`
     is a UsageError at once: the reference lacks that column.
     """
 
     files: Sequence[Path]
     types: Mapping[str, ValueType]
+    categorical: frozenset[str]
     score: str | None
     chunk_rows: int
     max_reported: int = 5
@@ -98,24 +114,16 @@ class LogReader:
             yield from self._read_file(path, on_bytes)
 
     def _read_file(self, path: Path, on_bytes: Callable[[int], None] | None) -> Iterator[Chunk]:
-        lines: list[bytes] = []
         first = 1
         try:
             with _open(path) as handle:
-                for number, line in enumerate(handle, start=1):
-                    lines.append(line)
-                    if len(lines) == self.chunk_rows:
-                        chunk = self._parse(path, first, lines)
-                        if on_bytes is not None:
-                            on_bytes(sum(map(len, lines)))
-                        if chunk is not None:
-                            yield chunk
-                        lines, first = [], number + 1
-                chunk = self._parse(path, first, lines)
-                if on_bytes is not None:
-                    on_bytes(sum(map(len, lines)))
-                if chunk is not None:
-                    yield chunk
+                while lines := list(islice(handle, self.chunk_rows)):  # C-speed line splitting
+                    chunk = self._parse(path, first, lines)
+                    if on_bytes is not None:
+                        on_bytes(sum(map(len, lines)))
+                    if chunk is not None:
+                        yield chunk
+                    first += len(lines)
         except (OSError, EOFError, gzip.BadGzipFile) as error:
             raise UsageError(f"drift: cannot read request log {path} ({error})") from None
 
@@ -125,38 +133,115 @@ class LogReader:
             self.bad.append(BadLine(path, line, problem))
 
     def _parse(self, path: Path, first: int, lines: list[bytes]) -> Chunk | None:
+        if not lines:
+            return None
+        self._check_first(path, first, lines[0])
+        chunk = self._parse_arrow(lines)
+        if chunk is None:
+            chunk = self._parse_lines(path, first, lines)
+        if chunk is not None:
+            self.rows += chunk.rows
+        return chunk
+
+    def _check_first(self, path: Path, first: int, line: bytes) -> None:
+        """The chunk's first line, if it is good, must have no input the reference lacks."""
+        try:
+            inputs = orjson.loads(line)["inputs"]
+        except (orjson.JSONDecodeError, KeyError, TypeError, IndexError):
+            return  # the line-by-line pass reports it
+        if isinstance(inputs, dict):
+            self._check_extra(path, first, inputs)
+
+    def _arrow_schema(self) -> pa.Schema:
+        types = {"number": pa.float64(), "string": pa.string(), "bool": pa.bool_()}
+        fields = [pa.field("inputs", pa.struct([(n, types[k]) for n, k in self.types.items()]))]
+        if self.score is not None:
+            fields.append(pa.field("outputs", pa.struct([(self.score, pa.float64())])))
+        return pa.schema(fields)
+
+    def _parse_arrow(self, lines: list[bytes]) -> Chunk | None:
+        """The whole chunk in pyarrow's C++ JSON reader: no Python object per row.
+
+        None when the chunk is not perfect (a parse or type error, a blank line, a missing
+        object or field, a NaN literal): the caller then goes line by line and names the lines.
+        """
+        if self.bad_count:
+            return None  # only counting bad lines now
+        data = b"".join(lines)
+        if b"NaN" in data or b"Infinity" in data:  # pyarrow takes them; JSON does not
+            return None
+        try:
+            table = pa_json.read_json(
+                io.BytesIO(data),
+                read_options=pa_json.ReadOptions(use_threads=False, block_size=len(data) + 1),
+                parse_options=pa_json.ParseOptions(
+                    explicit_schema=self._arrow_schema(), unexpected_field_behavior="ignore"
+                ),
+            )
+        except pa.ArrowInvalid:
+            return None
+        if table.num_rows != len(lines):
+            return None
+        inputs = table.column("inputs").combine_chunks()
+        if inputs.null_count:
+            return None
+        columns: list[Values] = []
+        for name in self.types:
+            column = inputs.field(name)
+            # pyarrow reads a missing field as null: every null must be a written `null`.
+            if column.null_count and column.null_count != data.count(b'"%s":null' % name.encode()):
+                return None
+            columns.append(_arrow_values(column, counted=name in self.categorical))
+        scores = None
+        if self.score is not None:
+            outputs = table.column("outputs").combine_chunks()
+            if outputs.null_count:
+                return None
+            score = outputs.field(self.score)
+            if score.null_count and score.null_count != data.count(
+                b'"%s":null' % self.score.encode()
+            ):
+                return None
+            scores = score.to_numpy(zero_copy_only=False)
+        return Chunk(tuple(columns), scores, table.num_rows)
+
+    def _parse_lines(self, path: Path, first: int, lines: list[bytes]) -> Chunk | None:
+        """Line by line with orjson, noting each bad line's number and what is wrong with it."""
         names = list(self.types)
         getter = _getter(names)
         rows: list[tuple[Any, ...]] = []
         scores: list[Any] = []
         numbers: list[int] = []
-        score = self.score
         for offset, raw in enumerate(lines):
             try:
                 record = orjson.loads(raw)
                 row = getter(record["inputs"])
-                if score is not None:
-                    scores.append(record["outputs"][score])
+                score = record["outputs"][self.score] if self.score is not None else None
             except orjson.JSONDecodeError:
-                if raw.strip():
+                if raw.strip():  # a blank line is harmless
                     self._report(path, first + offset, "not valid JSON (a truncated line?)")
                 continue
             except (KeyError, TypeError, IndexError):
-                self._report(path, first + offset, _missing(record, names, score))
+                self._report(path, first + offset, _missing(record, names, self.score))
                 continue
-            if not numbers:
-                self._check_extra(path, first + offset, record["inputs"])
             rows.append(row)
+            scores.append(score)
             numbers.append(first + offset)
-        columns = tuple(zip(*rows, strict=True)) if rows else tuple(() for _ in names)
-        for name, values in zip(names, columns, strict=True):
-            self._check_types(path, numbers, name, values, self.types[name])
-        if score is not None:
-            self._check_types(path, numbers, f"outputs.{score}", scores, "number")
+        columns = tuple(zip(*rows, strict=True)) if rows else ((),) * len(names)
+        checks = [*zip(names, columns, self.types.values(), strict=True)]
+        if self.score is not None:
+            checks.append((f"outputs.{self.score}", tuple(scores), "number"))
+        for name, values, expected in checks:
+            if not set(map(type, values)) <= _ALLOWED_SETS[expected]:
+                self._report_types(path, numbers, name, values, expected)
         if self.bad_count:
             return None
-        self.rows += len(rows)
-        return Chunk(columns, tuple(scores) if score is not None else None, len(rows))
+        converted = tuple(
+            Counter(values) if name in self.categorical else np.array(values, dtype=np.float64)
+            for name, values in zip(names, columns, strict=True)
+        )
+        score_values = np.array(scores, dtype=np.float64) if self.score is not None else None
+        return Chunk(converted, score_values, len(rows))
 
     def _check_extra(self, path: Path, line: int, inputs: Mapping[str, Any]) -> None:
         """UsageError when the log has inputs the reference lacks: they could not be judged."""
@@ -168,17 +253,10 @@ class LogReader:
                 "list them in drift.ignore"
             )
 
-    def _check_types(
-        self,
-        path: Path,
-        numbers: list[int],
-        name: str,
-        values: Sequence[Any],
-        expected: ValueType,
+    def _report_types(
+        self, path: Path, numbers: list[int], name: str, values: Sequence[Any], expected: ValueType
     ) -> None:
         allowed = _ALLOWED[expected]
-        if set(map(type, values)) <= set(allowed):
-            return
         label = name if name.startswith("outputs.") else f"inputs.{name}"
         for number, value in zip(numbers, values, strict=True):
             if type(value) not in allowed:
@@ -186,7 +264,15 @@ class LogReader:
                 self._report(path, number, f"{label} is {shown}, {_NAMES[expected]} expected")
 
 
-def _getter(names: list[str]) -> Callable[[Any], tuple[Any, ...]]:
+def _arrow_values(column: pa.Array, *, counted: bool) -> Values:
+    if not counted:
+        return np.asarray(column.to_numpy(zero_copy_only=False), dtype=np.float64)
+    counts = pc.value_counts(column)
+    values = counts.field("values").to_pylist()
+    return dict(zip(values, counts.field("counts").to_pylist(), strict=True))
+
+
+def _getter(names: list[str]) -> Getter:
     if len(names) == 1:
         only = names[0]
         return lambda inputs: (inputs[only],)

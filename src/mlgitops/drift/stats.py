@@ -88,7 +88,8 @@ def ks_p_value(reference: FloatArray, current: FloatArray) -> float | None:
         return None
     from scipy import stats  # a second of import time, needed only here and below
 
-    return float(stats.ks_2samp(reference, current).pvalue)
+    # The asymptotic distribution: the exact one costs a quarter second per column at 10,000.
+    return float(stats.ks_2samp(reference, current, method="asymp").pvalue)
 
 
 def chi2_p_value(reference: IntArray, current: IntArray) -> float | None:

@@ -55,9 +55,10 @@ def customers(
 
 
 def write_log(path: Path, lines: Iterable[Mapping[str, Any] | str]) -> Path:
-    """JSON lines; a str is written as it is (for broken lines)."""
+    """Compact JSON lines, as the service writes them; a str is written as it is (broken lines)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8") as handle:
         for line in lines:
-            handle.write((line if isinstance(line, str) else json.dumps(line)) + "\n")
+            text = line if isinstance(line, str) else json.dumps(line, separators=(",", ":"))
+            handle.write(text + "\n")
     return path

@@ -133,3 +133,50 @@ def test_a_bad_policy_is_a_usage_error(
     with pytest.raises(UsageError) as caught:
         load_policy(params)
     assert message in str(caught.value)
+
+
+def test_a_missing_field_among_nulls_is_still_a_bad_line(
+    tmp_path: Path, reference: Path, policy: DriftPolicy
+) -> None:
+    """A field left out must not pass for a null, even where nulls are fine."""
+    lines = customers(600, seed=12)
+    for line in lines[:50]:
+        line["inputs"]["charges"] = None
+    del lines[300]["inputs"]["charges"]
+    log = write_log(tmp_path / "log.jsonl", lines)
+
+    with pytest.raises(UsageError) as caught:
+        run_drift(reference_path=reference, current=log, out=tmp_path / "out", policy=policy)
+    assert "1 bad line(s)" in str(caught.value)
+    assert f"{log}:301: inputs lack charges" in str(caught.value)
+
+
+def test_a_nan_literal_is_not_json(tmp_path: Path, reference: Path, policy: DriftPolicy) -> None:
+    lines: list[Any] = customers(600, seed=13)
+    lines[10] = json.dumps(lines[10]).replace('"tenure": ', '"tenure": NaN, "x": ')
+    log = write_log(tmp_path / "log.jsonl", lines)
+
+    with pytest.raises(UsageError) as caught:
+        run_drift(reference_path=reference, current=log, out=tmp_path / "out", policy=policy)
+    assert f"{log}:11: not valid JSON" in str(caught.value)
+
+
+def test_the_line_by_line_reader_gives_what_the_fast_one_gives(
+    tmp_path: Path, reference: Path, policy: DriftPolicy
+) -> None:
+    """A blank line sends its chunk through the line-by-line reader: the report is the same."""
+    lines: list[Any] = customers(900, seed=14, charges_scale=1.2)
+    for line in lines[::7]:
+        line["inputs"]["charges"] = None
+    for line in lines[::11]:
+        line["outputs"]["churn_probability"] = None
+    fast = write_log(tmp_path / "fast" / "log.jsonl", lines)
+    slow = write_log(tmp_path / "slow" / "log.jsonl", [*lines[:450], "", *lines[450:]])
+    small = dataclasses.replace(policy, chunk_rows=100)
+
+    reports = [_run(reference, log, log.parent / "out", small) for log in (fast, slow)]
+
+    assert reports[0]["rows"] == 900
+    for report in reports:
+        report["current"] = []
+    assert reports[0] == reports[1]
