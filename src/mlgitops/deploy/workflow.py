@@ -93,17 +93,94 @@ def _kubectl(
     )
 
 
-def _deployment_ref(deploy: DeploySettings) -> str:
+def _target(deploy: DeploySettings) -> str:
+    """The Deployment as kubectl names it."""
     return f"deployment/{deploy.service} -n {deploy.namespace}"
+
+
+def _record_revision(deploy: DeploySettings) -> Container:
+    """Writes the revision serving now (`none` before the first deploy), kept as a global."""
+    jsonpath = "{.metadata.annotations.deployment\\.kubernetes\\.io/revision}"
+    return _kubectl(
+        deploy,
+        "record-revision",
+        f"revision=$(kubectl get {_target(deploy)} --ignore-not-found"
+        f" -o jsonpath={shlex.quote(jsonpath)})\n"
+        f'echo "${{revision:-{NO_REVISION}}}" > /tmp/revision\n'
+        f'echo "{deploy.service} serves revision ${{revision:-{NO_REVISION}}}"\n',
+        outputs=[
+            Parameter(
+                name="revision",
+                value_from=ValueFrom(path="/tmp/revision"),
+                global_name=PREVIOUS_REVISION,  # an exit handler sees only global values
+            )
+        ],
+    )
+
+
+def _apply(name: str, manifest: manifests.Manifest, **kwargs: Any) -> Resource:
+    """`kubectl apply` of one object, as Argo's resource template runs it."""
+    return Resource(
+        name=name, action="apply", manifest=yaml.safe_dump(manifest, sort_keys=False), **kwargs
+    )
+
+
+def _wait_for_rollout(deploy: DeploySettings) -> Container:
+    return _kubectl(
+        deploy,
+        "wait-for-rollout",
+        f"kubectl rollout status {_target(deploy)} --timeout={deploy.rollout_timeout_seconds}s\n",
+    )
+
+
+def _smoke(deploy: DeploySettings) -> Container:
+    """`mlgitops smoke` through the Service, run in the image given (it carries the card)."""
+    return Container(
+        name="smoke",
+        inputs=[Parameter(name="image")],
+        image="{{inputs.parameters.image}}",
+        working_dir=BENTO_SRC,  # the Bento's src/: mlgitops and the model card are here
+        command=["python", "-m", "mlgitops.smoke"],
+        args=[
+            *("--url", deploy.url),
+            *("--card", deploy.smoke_card),
+            *("--max-p99-ms", f"{deploy.smoke_max_p99_ms:g}"),
+            *("--requests", str(deploy.smoke_requests)),
+        ],
+        env=[Env(name="PYTHONDONTWRITEBYTECODE", value="1")],
+        resources=_resources(deploy.step_resources),
+        security_context=_security(deploy.run_as_user),
+        volume_mounts=[VolumeMount(name=TMP, mount_path="/tmp")],
+    )
+
+
+def _roll_back(deploy: DeploySettings) -> Container:
+    """Undo to the recorded revision and say which image now serves; on a first deploy, say
+    there is nothing to roll back to and stop."""
+    image_jsonpath = "{.spec.template.spec.containers[0].image}"
+    return _kubectl(
+        deploy,
+        "roll-back",
+        f'if [ "$REVISION" = {NO_REVISION} ]; then\n'
+        f'  echo "first deploy of {deploy.service}: no earlier revision to roll back to;'
+        ' it stays as it is"\n'
+        "  echo false > /tmp/rolled-back; echo '' > /tmp/image; exit 0\n"
+        "fi\n"
+        f'kubectl rollout undo {_target(deploy)} --to-revision="$REVISION"\n'
+        "echo true > /tmp/rolled-back\n"
+        f"kubectl get {_target(deploy)} -o jsonpath={shlex.quote(image_jsonpath)} > /tmp/image\n",
+        env=[Env(name="REVISION", value="{{inputs.parameters.revision}}")],
+        inputs=[Parameter(name="revision")],
+        outputs=[
+            Parameter(name="rolled-back", value_from=ValueFrom(path="/tmp/rolled-back")),
+            Parameter(name="image", value_from=ValueFrom(path="/tmp/image")),
+        ],
+    )
 
 
 def template(settings: Mapping[str, Any]) -> WorkflowTemplate:
     """The deploy WorkflowTemplate for params.yaml (`settings`, the whole parsed file)."""
     deploy = DeploySettings.from_params(settings)
-    target = _deployment_ref(deploy)
-    revision_jsonpath = "{.metadata.annotations.deployment\\.kubernetes\\.io/revision}"
-    image_jsonpath = "{.spec.template.spec.containers[0].image}"
-
     with WorkflowTemplate(
         name=TEMPLATE_NAME,
         namespace=deploy.namespace,
@@ -114,77 +191,18 @@ def template(settings: Mapping[str, Any]) -> WorkflowTemplate:
         arguments=[Parameter(name=IMAGE, description="The service image to roll out.")],
         volumes=[EmptyDirVolume(name=TMP)],
     ) as workflow_template:
-        record = _kubectl(
-            deploy,
-            "record-revision",
-            f"revision=$(kubectl get {target} --ignore-not-found"
-            f" -o jsonpath={shlex.quote(revision_jsonpath)})\n"
-            f'echo "${{revision:-{NO_REVISION}}}" > /tmp/revision\n'
-            f'echo "{deploy.service} serves revision ${{revision:-{NO_REVISION}}}"\n',
-            outputs=[
-                Parameter(
-                    name="revision",
-                    value_from=ValueFrom(path="/tmp/revision"),
-                    global_name=PREVIOUS_REVISION,
-                )
-            ],
-        )
-        apply_deployment = Resource(
-            name="apply-deployment",
-            action="apply",
-            inputs=[Parameter(name="model-version")],
-            manifest=yaml.safe_dump(
-                manifests.deployment(
-                    deploy, image=WORKFLOW_IMAGE, version="{{inputs.parameters.model-version}}"
-                ),
-                sort_keys=False,
+        record = _record_revision(deploy)
+        apply_deployment = _apply(
+            "apply-deployment",
+            manifests.deployment(
+                deploy, image=WORKFLOW_IMAGE, version="{{inputs.parameters.model-version}}"
             ),
+            inputs=[Parameter(name="model-version")],
         )
-        apply_service = Resource(
-            name="apply-service",
-            action="apply",
-            manifest=yaml.safe_dump(manifests.service(deploy), sort_keys=False),
-        )
-        wait = _kubectl(
-            deploy,
-            "wait-for-rollout",
-            f"kubectl rollout status {target} --timeout={deploy.rollout_timeout_seconds}s\n",
-        )
-        smoke = Container(
-            name="smoke",
-            inputs=[Parameter(name="image")],
-            image="{{inputs.parameters.image}}",
-            working_dir=BENTO_SRC,  # the Bento's src/: mlgitops and the model card are here
-            command=["python", "-m", "mlgitops.smoke"],
-            args=[
-                *("--url", deploy.url),
-                *("--card", deploy.smoke_card),
-                *("--max-p99-ms", f"{deploy.smoke_max_p99_ms:g}"),
-                *("--requests", str(deploy.smoke_requests)),
-            ],
-            env=[Env(name="PYTHONDONTWRITEBYTECODE", value="1")],
-            resources=_resources(deploy.step_resources),
-            security_context=_security(deploy.run_as_user),
-            volume_mounts=[VolumeMount(name=TMP, mount_path="/tmp")],
-        )
-        undo = _kubectl(
-            deploy,
-            "roll-back",
-            f'if [ "$REVISION" = {NO_REVISION} ]; then\n'
-            f'  echo "first deploy of {deploy.service}: no earlier revision to roll back to;'
-            ' it stays as it is"\n'
-            "  echo false > /tmp/rolled-back; echo '' > /tmp/image; exit 0\n"
-            "fi\n"
-            f'kubectl rollout undo {target} --to-revision="$REVISION"\n'
-            "echo true > /tmp/rolled-back\n"
-            f"kubectl get {target} -o jsonpath={shlex.quote(image_jsonpath)} > /tmp/image\n",
-            env=[Env(name="REVISION", value="{{inputs.parameters.revision}}")],
-            inputs=[Parameter(name="revision")],
-            outputs=[
-                Parameter(name="rolled-back", value_from=ValueFrom(path="/tmp/rolled-back")),
-                Parameter(name="image", value_from=ValueFrom(path="/tmp/image")),
-            ],
-        )
+        apply_service = _apply("apply-service", manifests.service(deploy))
+        wait = _wait_for_rollout(deploy)
+        smoke = _smoke(deploy)
+        undo = _roll_back(deploy)
 
         with Steps(name="deploy"):
             Step(name="record", template=record)
@@ -202,6 +220,7 @@ def template(settings: Mapping[str, Any]) -> WorkflowTemplate:
                 arguments=[Parameter(name="image", value=WORKFLOW_IMAGE)],
             )
 
+        # As in Argo's examples/global-outputs.yaml: the exit handler reads the global output.
         rolled_back = "{{steps.roll-back.outputs.parameters.rolled-back}} == true"
         with Steps(name="rollback"):
             Step(
