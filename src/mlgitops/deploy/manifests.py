@@ -7,6 +7,7 @@ RoleBinding the deploy workflow runs as, granting only what its steps use.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -58,6 +59,19 @@ class DeploySettings:
                 "params.yaml: `deploy.revision_history` must be at least 1, or there is no "
                 "earlier revision to roll back to"
             )
+        for key in ("service", "namespace", "service_account", "image_pull_secret"):
+            name = _value(section, key, str)
+            if not _DNS_LABEL.fullmatch(name):
+                raise UsageError(
+                    f"params.yaml: `deploy.{key}` is {name!r}, not a Kubernetes name (lower-case "
+                    "letters, digits and '-', at most 63, starting and ending alphanumeric)"
+                )
+        kubectl = _value(section, "kubectl_image", str)
+        if not _PINNED.search(kubectl):
+            raise UsageError(
+                f"params.yaml: `deploy.kubectl_image` is {kubectl!r}; pin it to an exact version "
+                "tag (registry.k8s.io/kubectl:v1.34.1) or a digest (...@sha256:<64 hex>)"
+            )
         return cls(
             service=_value(section, "service", str),
             namespace=_value(section, "namespace", str),
@@ -85,6 +99,10 @@ class DeploySettings:
         """The Service as pods in the cluster reach it."""
         return f"http://{self.service}.{self.namespace}.svc:{self.port}"
 
+
+_DNS_LABEL = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
+# An exact version tag (v1.34.1, 1.34.1) or a digest: never `latest` or a moving `v1.34`.
+_PINNED = re.compile(r"(:v?\d+\.\d+\.\d+[\w.-]*|@sha256:[0-9a-f]{64})$")
 
 _PROBE_KEYS = (
     "readiness_period",

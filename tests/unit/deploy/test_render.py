@@ -126,3 +126,30 @@ def test_dry_run_fills_the_image_in_everywhere_it_is_applied() -> None:
     assert {"name": workflow.IMAGE, "value": image} in [
         {k: p[k] for k in ("name", "value") if k in p} for p in arguments
     ]
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [("service", "Churn_Service"), ("namespace", "-prod"), ("service_account", "a" * 64)],
+)
+def test_a_name_kubernetes_would_refuse_is_named(key: str, value: str) -> None:
+    params = copy.deepcopy(repo_params())
+    params["deploy"][key] = value
+    with pytest.raises(UsageError, match=rf"deploy\.{key}.*not a Kubernetes name"):
+        render.rendered(params)
+
+
+@pytest.mark.parametrize(
+    "image", ["registry.k8s.io/kubectl", "registry.k8s.io/kubectl:latest", "kubectl:v1.34"]
+)
+def test_the_kubectl_image_must_be_pinned(image: str) -> None:
+    params = copy.deepcopy(repo_params())
+    params["deploy"]["kubectl_image"] = image
+    with pytest.raises(UsageError, match=r"deploy\.kubectl_image.*pin it"):
+        render.rendered(params)
+
+
+def test_a_digest_pins_the_kubectl_image_too() -> None:
+    params = copy.deepcopy(repo_params())
+    params["deploy"]["kubectl_image"] = "registry.k8s.io/kubectl@sha256:" + "a" * 64
+    assert "kubectl@sha256:" in render.rendered(params)[render.WORKFLOW_FILE]
