@@ -24,7 +24,7 @@ import yaml
 
 from mlgitops import cli
 from mlgitops.deploy import render, workflow
-from tests.standins.argo import SMOKE_FAILURE, FakeArgo
+from tests.standins.argo import ROLLBACK_FAILURE, SMOKE_FAILURE, FakeArgo
 
 REPO = Path(__file__).resolve().parents[2]
 PARAMS = REPO / "params.yaml"
@@ -403,3 +403,13 @@ def test_usage_errors_exit_2(
     assert "UsageError: deploy: " in run.flat
     assert message in run.flat
     assert argo.fake.seen == []
+
+
+def test_a_failed_rollback_is_said_plainly(argo: Setup) -> None:
+    argo.fake.script = "fail-rollback"
+    run = argo.deploy()
+    assert run.returncode == 1, run.output
+    assert f"step 'smoke' Failed: {SMOKE_FAILURE}" in run.flat
+    assert f"and Failed: roll-back Failed: {ROLLBACK_FAILURE}" in run.flat
+    assert "the rollback may not have completed" in run.flat
+    assert "the previous version is back" not in run.flat

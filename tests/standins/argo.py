@@ -13,9 +13,11 @@ client must only send parameters the stored template declares.
 
 Runs are played back from the stored template itself (its entrypoint's tasks and its exit
 handler's, with their `when` conditions on `{{workflow.status}}`): `succeed`, `fail-smoke` (the
-smoke task fails, the exit handler's rollback runs and succeeds, the workflow ends Failed) and
-`hang` (Running for ever). Each GET of a workflow moves it one frame on; `empty_polls` keeps its
-status empty for the first polls, as when the controller has not picked it up yet.
+smoke task fails, the exit handler's rollback runs and succeeds, the workflow ends Failed),
+`fail-rollback` (the same, but the rollback's first step fails too) and `hang` (Running for
+ever in the step that waits for the rollout). Each GET of a workflow moves it one frame on;
+`empty_polls` keeps its status empty for the first polls, as when the controller has not
+picked it up yet.
 Use it in process through `httpx.MockTransport(fake)`, or as a real server with `fake.serve()`.
 """
 
@@ -43,12 +45,13 @@ from hera.workflows.models import WorkflowSubmitRequest
 from tests.standins._server import serving
 
 Answer = tuple[int, dict[str, str], bytes]
-Script = Literal["succeed", "fail-smoke", "hang"]
+Script = Literal["succeed", "fail-smoke", "fail-rollback", "hang"]
 
 # gRPC status codes, as grpc-gateway puts them in the error body.
 INVALID_ARGUMENT, NOT_FOUND, PERMISSION_DENIED, UNAUTHENTICATED = 3, 5, 7, 16
 UNIMPLEMENTED = 12
 SMOKE_FAILURE = "Error (exit code 1)"  # the message of a Pod node whose container exited 1
+ROLLBACK_FAILURE = "Error (exit code 1)"
 _TEMPLATE_LABEL = "workflows.argoproj.io/workflow-template"
 _SUBMIT_FIELDS = {"namespace", "resourceKind", "resourceName", "submitOptions"}
 
@@ -446,7 +449,7 @@ class _Player:
         phase = self.node(spec["entrypoint"], workflow, workflow, None, None, exiting=None)
         if self.hung or self.script == "hang":
             return self.timeline.frames  # Running for ever: the last frame repeats
-        message = f"child '{self.failed}' failed" if self.failed else None
+        message = self.timeline.nodes[workflow].get("message")  # the root's, as Argo does
         self.timeline.frame("Running")
         if spec.get("onExit"):
             handler = f"{workflow}.onExit"
@@ -473,7 +476,7 @@ class _Player:
         timeline.frame("Running")
         if kind == "Pod":
             return self._pod(node, display, exiting=exiting)
-        result = "Succeeded"
+        result, culprit = "Succeeded", ""
         for index, group in enumerate(groups):
             holder = node
             if kind == "Steps":
@@ -492,13 +495,12 @@ class _Player:
                 if self.hung:
                     return "Running"
                 if phase != "Succeeded":
-                    result = phase
+                    result, culprit = phase, timeline.node_id(child)
             if holder != node:
                 timeline.finish(holder, result)
             if result != "Succeeded":
                 break
-        failed_child = self.failed if result != "Succeeded" else None
-        timeline.finish(node, result, f"child '{failed_child}' failed" if failed_child else None)
+        timeline.finish(node, result, f"child '{culprit}' failed" if culprit else None)
         return result
 
     def _pod(self, node: str, display: str, *, exiting: str | None) -> str:
@@ -507,9 +509,14 @@ class _Player:
         if main and self.script == "hang" and ("wait" in display or "rollout" in display):
             self.hung = True
             return "Running"
-        if main and self.script == "fail-smoke" and "smoke" in display and self.failed is None:
+        failing = self.script in {"fail-smoke", "fail-rollback"}
+        if main and failing and "smoke" in display and self.failed is None:
             timeline.finish(node, "Failed", SMOKE_FAILURE)
             self.failed = node
+            timeline.frame("Running")
+            return "Failed"
+        if not main and self.script == "fail-rollback" and display.startswith("roll"):
+            timeline.finish(node, "Failed", ROLLBACK_FAILURE)
             timeline.frame("Running")
             return "Failed"
         timeline.finish(node, "Succeeded")
