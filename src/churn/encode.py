@@ -9,6 +9,7 @@ a test proves the probabilities equal the training frame's on every row of the d
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -18,15 +19,34 @@ _NEW_CUSTOMER = "tenure"
 _BILLED_SO_FAR = "total_charges"
 
 
+class _Codes(dict[Any, float]):
+    """A level's code; NaN for any other value, as LightGBM scores an unseen category."""
+
+    def __missing__(self, key: Any) -> float:
+        return math.nan
+
+
+def columns_of(customers: Sequence[Mapping[str, Any]]) -> dict[str, tuple[Any, ...]]:
+    """The customers' fields as columns, {name: values}, transposed in one pass.
+
+    The customers are validated request dicts (churn.request), each with every field in the
+    same order; reading them field by field, column by column, took twice as long.
+    """
+    if not customers:
+        return {}
+    names = list(customers[0])
+    return dict(zip(names, zip(*(c.values() for c in customers), strict=True), strict=True))
+
+
 class Encoder:
-    """Maps customers (objects with one attribute per feature) or columns to model rows."""
+    """Maps customers (dicts with one key per feature) or columns to model rows."""
 
     def __init__(
         self, features: Sequence[str], categorical_levels: Mapping[str, Sequence[str]]
     ) -> None:
         self.features = tuple(features)
         self._codes = {
-            column: {level: float(code) for code, level in enumerate(levels)}
+            column: _Codes({level: float(code) for code, level in enumerate(levels)})
             for column, levels in categorical_levels.items()
         }
         unknown = set(self._codes) - set(self.features)
@@ -40,14 +60,12 @@ class Encoder:
 
     def codes(self, column: str, values: Iterable[Any]) -> np.ndarray:
         """The model's codes of a categorical column's levels; NaN for a level it never saw."""
-        codes = self._codes[column]
-        return np.fromiter((codes.get(value, np.nan) for value in values), dtype=np.float64)
+        # map over the dict's own lookup runs in C: a third of the time of a generator
+        return np.fromiter(map(self._codes[column].__getitem__, values), dtype=np.float64)
 
-    def encode(self, customers: Sequence[Any]) -> np.ndarray:
-        """One row per customer, read by attribute (validated request models)."""
-        return self.encode_columns(
-            {column: [getattr(c, column) for c in customers] for column in self.features}
-        )
+    def encode(self, customers: Sequence[Mapping[str, Any]]) -> np.ndarray:
+        """One row per customer (validated request dicts, see `columns_of`)."""
+        return self.encode_columns(columns_of(customers))
 
     def encode_columns(self, columns: Mapping[str, Sequence[Any] | np.ndarray]) -> np.ndarray:
         """One row per position of the columns (one sequence per feature; None is missing)."""

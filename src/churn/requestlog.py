@@ -1,8 +1,10 @@
 """Every scored customer as one JSON line, with no customer id in clear; the drift check reads it.
 
-`write` hashes each customer id with a keyed HMAC-SHA256, serialises the lines and writes them
-through logging's RotatingFileHandler (one file per worker, rotated by size). The service calls
-it after the response, from churn.deferred's background thread, never on the request's path.
+`write` takes a request's customers as columns (the service has them so: the encoder's input,
+a table's columns), hashes each customer id with a keyed HMAC-SHA256, serialises the lines and
+writes them through logging's RotatingFileHandler (one file per worker, rotated by size). The
+service calls it after the response, from churn.deferred's background thread, never on the
+request's path; it still holds the GIL, so it is kept lean.
 
 One line per customer:
     {"time": "2026-11-23T13:05:01.123+00:00", "endpoint": "predict",
@@ -16,10 +18,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-import math
 import os
 import secrets
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from logging.handlers import RotatingFileHandler
@@ -39,8 +40,10 @@ DEFAULT_MAX_BYTES: Final = 50 * 1024 * 1024
 DEFAULT_BACKUPS: Final = 10
 _LINES_PER_WRITE: Final = 1000  # rotation happens between writes, so a file overshoots little
 
-Records = Callable[[], Iterable[tuple[Mapping[str, Any], Mapping[str, Any]]]]
-"""Produces (inputs, outputs) per customer, when the log is written (not on the request path)."""
+Columns = Mapping[str, Sequence[Any]]
+"""{name: values}, one value per customer; JSON's types (None for a missing value, no NaN)."""
+MakeColumns = Callable[[], tuple[Columns, Columns]]
+"""Produces (inputs, outputs) as columns, when the log is written (not on the request path)."""
 
 
 @dataclass(frozen=True)
@@ -79,9 +82,15 @@ def hash_id(key: bytes, customer_id: str) -> str:
     return hmac.new(key, customer_id.encode(), hashlib.sha256).hexdigest()
 
 
-def _json_value(value: Any) -> Any:
-    """NaN (a missing number in a table) as JSON's null."""
-    return None if isinstance(value, float) and math.isnan(value) else value
+def json_columns(frame: Any) -> dict[str, list[Any]]:
+    """A pandas DataFrame's columns as JSON values: Python's types, NaN as None."""
+    columns = {}
+    for name in frame.columns:
+        values = frame[name]
+        if values.dtype.kind == "f" and values.isna().any():
+            values = values.astype(object).where(values.notna(), None)
+        columns[str(name)] = values.tolist()
+    return columns
 
 
 class RequestLog:
@@ -99,30 +108,58 @@ class RequestLog:
         self._id_field = id_field
         self._model_sha256 = model_sha256
 
-    def write(self, endpoint: str, created: float, records: Records) -> None:
+    def write(self, endpoint: str, created: float, columns: MakeColumns) -> None:
         """One line per customer of one request, stamped with the request's time."""
         stamp = datetime.fromtimestamp(created, UTC).isoformat(timespec="milliseconds")
-        lines: list[str] = []
-        for inputs, outputs in records():
-            fields = {name: _json_value(value) for name, value in inputs.items()}
-            pseudonym = hash_id(self._key, str(fields.pop(self._id_field, "")))
-            line = {
-                "time": stamp,
-                "endpoint": endpoint,
-                f"{self._id_field}_hmac": pseudonym,
-                "model_sha256": self._model_sha256,
-                "inputs": fields,
-                "outputs": dict(outputs),
-            }
-            lines.append(to_json(line).decode())
+        inputs, outputs = columns()
+        names = [name for name in inputs if name != self._id_field]
+        output_names = list(outputs)
+        rows = zip(
+            inputs[self._id_field],
+            zip(*(inputs[name] for name in names), strict=True),
+            zip(*outputs.values(), strict=True),
+            strict=True,
+        )
+        keyed = hmac.new(self._key, digestmod=hashlib.sha256)  # copied per id: no key setup
+        lines: list[dict[str, Any]] = []
+        for customer_id, values, results in rows:
+            pseudonym = keyed.copy()
+            pseudonym.update(str(customer_id).encode())
+            lines.append(
+                {
+                    _FIRST_KEY: stamp,
+                    "endpoint": endpoint,
+                    f"{self._id_field}_hmac": pseudonym.hexdigest(),
+                    "model_sha256": self._model_sha256,
+                    "inputs": dict(zip(names, values, strict=True)),
+                    "outputs": dict(zip(output_names, results, strict=True)),
+                }
+            )
             if len(lines) == _LINES_PER_WRITE:
-                self._emit(lines)
+                self._emit(_json_lines(lines))
                 lines = []
         if lines:
-            self._emit(lines)
+            self._emit(_json_lines(lines))
 
     def close(self) -> None:
         self._handler.close()
 
-    def _emit(self, lines: list[str]) -> None:
-        self._handler.emit(logging.makeLogRecord({"msg": "\n".join(lines)}))
+    def _emit(self, text: str) -> None:
+        self._handler.emit(logging.makeLogRecord({"msg": text}))
+
+
+_FIRST_KEY: Final = "time"
+_BETWEEN: Final = '},{"' + _FIRST_KEY + '":'  # where one line's object ends and the next begins
+
+
+def _json_lines(lines: list[dict[str, Any]]) -> str:
+    """The lines as JSON lines, serialised by one call: one call per line took 6x as long.
+
+    The list's JSON is cut where one object ends and the next begins: `},{"time":` occurs
+    nowhere else, since "time" is only a key of the line itself and a quote inside a string
+    is escaped. Should the count ever disagree, each line is serialised on its own.
+    """
+    text = to_json(lines).decode()[1:-1]
+    if text.count(_BETWEEN) == len(lines) - 1:
+        return text.replace(_BETWEEN, '}\n{"' + _FIRST_KEY + '":')
+    return "\n".join(to_json(line).decode() for line in lines)

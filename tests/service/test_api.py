@@ -344,3 +344,26 @@ def test_the_request_log_has_each_customer_with_a_hashed_id(
         assert line["endpoint"] == "predict"
     text = "".join(p.read_text() for p in Path(built.log_dir).glob("*.jsonl*"))
     assert "LOGGED-" not in text
+
+
+def test_the_openapi_document_shows_one_customer_or_a_list_and_the_answers(
+    client: httpx.Client,
+) -> None:
+    document = client.get("/docs.json").json()
+    predict = document["paths"]["/predict"]["post"]
+    body = predict["requestBody"]["content"]["application/json"]["schema"]
+    customer = {"$ref": "#/components/schemas/Customer"}
+
+    forms = body["properties"]["customers"]["oneOf"]
+
+    assert customer in forms
+    [many] = [form for form in forms if form.get("type") == "array"]
+    assert many["items"] == customer
+    assert (many["minItems"], many["maxItems"]) == (1, MAX_CUSTOMERS)
+    documented = set(document["components"]["schemas"]["Customer"]["properties"])
+    assert documented == {schema.ID, *schema.FEATURES}
+    answer = predict["responses"]["200"]["content"]["application/json"]["schema"]
+    assert answer["type"] == "array"
+    fields = {"customer_id", "churn_probability", "churn", "model"}
+    assert set(answer["items"]["required"]) == fields
+    assert answer["items"]["properties"]["model"]["required"] == ["sha256", "git_revision"]

@@ -1,4 +1,4 @@
-"""The Bento holds the service, its model and nothing else; pins from uv.lock; labelled."""
+"""The Bento holds the service, its model, the smoke test and nothing else; pins; labelled."""
 
 from __future__ import annotations
 
@@ -33,6 +33,8 @@ SERVICE_MODULES = {
     "io",
     "timing",
 }
+# `mlgitops smoke`, which the deploy workflow runs from the image it deploys (bentofile.yaml)
+SMOKE_MODULES = {"__init__", "smoke", "errors", "plugin"}
 
 
 def test_the_bento_holds_only_the_service_its_model_and_the_threshold(built: Built) -> None:
@@ -48,6 +50,7 @@ def test_the_bento_holds_only_the_service_its_model_and_the_threshold(built: Bui
         "models/model.txt",
         "models/card.json",
         *(f"churn/{name}.py" for name in SERVICE_MODULES),
+        *(f"mlgitops/{name}.py" for name in SMOKE_MODULES),
     }
     assert sha256(src / "models/model.txt") == sha256(built.checkout.path / "models/model.txt")
 

@@ -61,4 +61,11 @@ def test_a_thousand_generated_requests_get_no_server_error(
     assert sum(api.values()) >= MIN_API_REQUESTS, answers
     assert all(count > 0 for count in api.values()), answers
     assert answers[("/predict", 200)] > 0, answers  # valid customers were generated too
+    scored = [
+        json.loads(entry["request"]["postData"]["text"])["customers"]
+        for entry in entries
+        if entry["request"]["url"] == f"{served.url}/predict" and entry["response"]["status"] == 200
+    ]
+    assert any(isinstance(customers, dict) for customers in scored), "no single customer sent"
+    assert any(isinstance(customers, list) for customers in scored), "no list sent"
     assert not [entry for entry in entries if entry["response"]["status"] >= 500], answers

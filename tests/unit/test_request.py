@@ -14,6 +14,7 @@ from churn import schema
 from churn.request import MAX_CUSTOMERS, ROW_RULE_ERROR, Customer, Customers
 
 CUSTOMERS: TypeAdapter[Any] = TypeAdapter(Customers)
+CUSTOMER_SCHEMA = TypeAdapter(Customer).json_schema()
 
 
 def raw_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -38,11 +39,12 @@ def errors(body: Any) -> list[dict[str, Any]]:
 
 
 def test_the_fields_are_the_raw_columns_without_the_label() -> None:
-    assert tuple(Customer.model_fields) == (schema.ID, *schema.FEATURES)
+    assert tuple(CUSTOMER_SCHEMA["properties"]) == (schema.ID, *schema.FEATURES)
+    assert CUSTOMER_SCHEMA["required"] == [schema.ID, *schema.FEATURES]
 
 
 def test_the_json_schema_carries_the_schemas_levels_and_ranges() -> None:
-    properties = Customer.model_json_schema()["properties"]
+    properties = CUSTOMER_SCHEMA["properties"]
     for column, levels in schema.CATEGORICAL.items():
         assert properties[column]["enum"] == list(levels), column
     for column, (low, high) in schema.NUMERIC_RANGES.items():
@@ -50,19 +52,19 @@ def test_the_json_schema_carries_the_schemas_levels_and_ranges() -> None:
         assert (numbers["minimum"], numbers["maximum"]) == (low, high), column
     for column in schema.BINARY:
         assert (properties[column]["minimum"], properties[column]["maximum"]) == (0, 1), column
-    assert Customer.model_json_schema()["additionalProperties"] is False
+    assert CUSTOMER_SCHEMA["additionalProperties"] is False
 
 
 def test_every_row_of_the_real_data_is_a_valid_request(good_raw: pd.DataFrame) -> None:
     records = raw_records(good_raw)
     customers = CUSTOMERS.validate_json(json.dumps(records[:MAX_CUSTOMERS]))
     assert len(customers) == len(records)
-    assert [c.customer_id for c in customers] == good_raw[schema.ID].tolist()
+    assert [c[schema.ID] for c in customers] == good_raw[schema.ID].tolist()
 
 
 def test_one_customer_is_a_list_of_one(customer: dict[str, Any]) -> None:
     [one] = CUSTOMERS.validate_json(json.dumps(customer))
-    assert one.model_dump() == customer
+    assert one == customer
 
 
 @pytest.mark.parametrize(
@@ -103,7 +105,7 @@ def test_total_charges_may_be_null_only_for_a_new_customer(customer: dict[str, A
     assert problem["type"] == ROW_RULE_ERROR
     assert "total_charges" in problem["msg"]
     [new] = CUSTOMERS.validate_python([{**customer, "tenure": 0, "total_charges": None}])
-    assert new.total_charges is None
+    assert new["total_charges"] is None
 
 
 def test_the_list_holds_one_to_max_customers(customer: dict[str, Any]) -> None:

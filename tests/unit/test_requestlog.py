@@ -8,8 +8,12 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pandas as pd
+import pytest
+
 from churn.deferred import Deferred
-from churn.requestlog import RequestLog, RequestLogConfig, hash_id
+from churn.requestlog import RequestLog, RequestLogConfig, hash_id, json_columns
 
 KEY = b"test-key"
 
@@ -19,20 +23,21 @@ def _log(directory: Path, *, max_bytes: int = 1_000_000, backups: int = 2) -> Re
     return RequestLog(config, id_field="customer_id", model_sha256="abc", name="requests")
 
 
-def _records(count: int) -> Any:
-    def records() -> Any:
-        for i in range(count):
-            yield (
-                {"customer_id": f"C{i:06d}", "tenure": i, "total_charges": float("nan")},
-                {"churn_probability": 0.25, "churn": False},
-            )
+def _columns(count: int) -> Any:
+    def columns() -> Any:
+        inputs = {
+            "customer_id": [f"C{i:06d}" for i in range(count)],
+            "tenure": list(range(count)),
+            "total_charges": [None] * count,
+        }
+        return inputs, {"churn_probability": [0.25] * count, "churn": [False] * count}
 
-    return records
+    return columns
 
 
 def test_each_customer_is_one_line_with_a_keyed_hash_and_no_id(tmp_path: Path) -> None:
     log = _log(tmp_path)
-    log.write("predict", 0.0, _records(3))
+    log.write("predict", 0.0, _columns(3))
     log.close()
 
     text = (tmp_path / "requests.jsonl").read_text()
@@ -54,7 +59,7 @@ def test_each_customer_is_one_line_with_a_keyed_hash_and_no_id(tmp_path: Path) -
 def test_the_log_rotates_by_size_and_keeps_the_backups(tmp_path: Path) -> None:
     log = _log(tmp_path, max_bytes=2_000, backups=2)
     for _ in range(20):
-        log.write("predict", 0.0, _records(5))
+        log.write("predict", 0.0, _columns(5))
     log.close()
 
     assert sorted(p.name for p in tmp_path.iterdir()) == [
@@ -64,6 +69,47 @@ def test_the_log_rotates_by_size_and_keeps_the_backups(tmp_path: Path) -> None:
     ]
     for path in tmp_path.iterdir():
         assert path.stat().st_size < 4_000, path  # rotation happens between writes
+
+
+def test_a_tables_columns_are_logged_with_json_values(tmp_path: Path) -> None:
+    frame = pd.DataFrame(
+        {
+            "customer_id": ["C1", "C2"],
+            "tenure": np.array([0, 7], dtype=np.int64),
+            "contract": pd.Series(["One year", "Two year"], dtype="string[pyarrow]"),
+            "total_charges": [np.nan, 12.5],
+        }
+    )
+    outputs: dict[str, list[Any]] = {"churn_probability": [0.5, 0.75], "churn": [True, True]}
+    log = _log(tmp_path)
+    log.write("predict_file", 0.0, lambda: (json_columns(frame), outputs))
+    log.close()
+
+    lines = [json.loads(line) for line in (tmp_path / "requests.jsonl").read_text().splitlines()]
+    assert [line["inputs"] for line in lines] == [
+        {"tenure": 0, "contract": "One year", "total_charges": None},
+        {"tenure": 7, "contract": "Two year", "total_charges": 12.5},
+    ]
+    assert [line["customer_id_hmac"] for line in lines] == [hash_id(KEY, "C1"), hash_id(KEY, "C2")]
+    assert lines[1]["outputs"] == {"churn_probability": 0.75, "churn": True}
+
+
+@pytest.mark.parametrize(
+    "value",
+    ['},{"time": "x"', [{"a": 1}, {"time": 2}]],  # a string that looks like a cut, a real one
+    ids=["quoted", "nested"],
+)
+def test_a_value_that_looks_like_the_end_of_a_line_stays_inside_it(
+    tmp_path: Path, value: Any
+) -> None:
+    inputs = {"customer_id": ["C1", "C2"], "note": [value, "plain"]}
+    outputs: dict[str, list[Any]] = {"churn": [True, False]}
+    log = _log(tmp_path)
+    log.write("predict", 0.0, lambda: (inputs, outputs))
+    log.close()
+
+    lines = [json.loads(line) for line in (tmp_path / "requests.jsonl").read_text().splitlines()]
+    assert [line["inputs"] for line in lines] == [{"note": value}, {"note": "plain"}]
 
 
 def test_the_config_comes_from_the_environment(tmp_path: Path) -> None:
