@@ -15,8 +15,9 @@ BentoML reads them, so each setting's effect can be measured on its own:
     omp-N            LightGBM's OpenMP threads (OMP_NUM_THREADS=N)
     parallel-N       batches of N rows or more scored on all of LightGBM's threads, smaller
                      ones on one (parallel-1: every batch on all threads)
-    cancel-timer     BentoML's TimeoutMiddleware cancels its per-request timer once the answer
-                     has started (it never does: the timer keeps the request's objects alive)
+    keep-timer       BentoML's own TimeoutMiddleware, which never cancels its per-request timer
+                     (the timer keeps the request's objects alive for traffic.timeout); the
+                     service ships churn.timeout_fix, which cancels it
     gc-default       after the service's __init__: gc.unfreeze() and Python's thresholds
     gc-A-B-C         after the service's __init__: gc.set_threshold(A, B, C), the freeze kept
 """
@@ -62,8 +63,8 @@ def apply(variant: str, service: Any = ChurnService) -> None:
             service_module.PARALLEL_FROM_ROWS = int(value)
         elif name == "omp":
             os.environ["OMP_NUM_THREADS"] = value  # read when LightGBM loads, in __init__
-        elif item == "cancel-timer":
-            _cancel_timeout_timers()
+        elif item == "keep-timer":
+            _keep_timeout_timers()
         elif name == "gc":
             default = value == "default"
             thresholds = PYTHON_GC_THRESHOLDS if default else value.split("-")
@@ -72,8 +73,8 @@ def apply(variant: str, service: Any = ChurnService) -> None:
             raise ValueError(f"unknown variant {item!r} (see benchmarks/serving_variants.py)")
 
 
-def _cancel_timeout_timers() -> None:
-    """BentoML 1.4.39's TimeoutMiddleware.__call__, with its timer cancelled after the answer."""
+def _keep_timeout_timers() -> None:
+    """BentoML 1.4.39's TimeoutMiddleware.__call__ as it is (churn.timeout_fix replaced it)."""
     import asyncio
 
     from bentoml._internal.server.http import traffic
@@ -84,7 +85,7 @@ def _cancel_timeout_timers() -> None:
             return await self.app(scope, receive, send)  # type: ignore[no-any-return]
         loop = asyncio.get_running_loop()
         waiter = loop.create_future()
-        timer = loop.call_later(self.timeout, self._set_timer_out, waiter)
+        loop.call_later(self.timeout, self._set_timer_out, waiter)  # the handle is dropped
 
         async def sending(message: Any) -> None:
             if not waiter.done():
@@ -99,7 +100,6 @@ def _cancel_timeout_timers() -> None:
                 error = {"error": f"Not able to process the request in {self.timeout} seconds"}
                 await JSONResponse(error, status_code=504)(scope, receive, send)
         else:
-            timer.cancel()  # the one change
             await task
 
     traffic.TimeoutMiddleware.__call__ = call  # type: ignore[method-assign]
