@@ -69,7 +69,7 @@ def run_drift(
             "fix or remove them (each line is one JSON object with `inputs` and `outputs`)"
         )
     console.print(
-        f"drift: read {result.rows:,} rows from {len(files)} file(s) in "
+        f"drift: compared {result.rows:,} rows from {len(files)} file(s) in "
         f"{time.perf_counter() - started:.1f} s",
         highlight=False,
         markup=False,
