@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
 import pandas as pd
 import pytest
 
@@ -210,6 +211,13 @@ def test_the_first_run_opens_one_pr_changing_only_the_pointer(scene: Scene, firs
     assert {"monthly_charges", "contract"} <= set(drifted)
     for name in ("monthly_charges", "contract"):
         assert name in body
+    # The drift pictures are committed to the assets branch and linked, pinned by commit.
+    links = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", body)
+    assert len(links) >= 2, body
+    for link in links:
+        assert link.startswith(f"{scene.api_url}/{REPO}/blob/") and "/pr-" in link, link
+        picture = httpx.get(link, timeout=10)
+        assert picture.content.startswith(b"\x89PNG\r\n\x1a\n"), link
     before = len(scene.base_rows)
     assert f"| {before} | {before + NEW_IDS} | {NEW_IDS} | {RELABELLED} | 0 |" in body
     assert f"PR #{pull['number']}" in first.stderr

@@ -17,6 +17,7 @@ from rich.text import Text
 
 from mlgitops.errors import UsageError
 from mlgitops.plugin import plugin_app
+from mlgitops.publish.assets import web_url
 from mlgitops.publish.github import DEFAULT_API_URL, GitHubClient, make_http_client
 from mlgitops.retrain.flow import Outcome, RetrainRequest, retrain_pr
 from mlgitops.retrain.settings import load_settings
@@ -70,6 +71,7 @@ def command(
                 "GITHUB_TOKEN is not set; set it to a token that may push branches and open pull "
                 "requests (contents: write, pull-requests: write), or pass --dry-run"
             )
+    api_url = os.environ.get("GITHUB_API_URL", "").strip() or DEFAULT_API_URL
     request = RetrainRequest(
         root=Path.cwd(),
         settings=settings,
@@ -78,6 +80,7 @@ def command(
         today=datetime.now(UTC).date(),
         repo=repo,
         dry_run=dry_run,
+        site=web_url(api_url),
     )
 
     outcome: Outcome
@@ -91,7 +94,6 @@ def command(
         if dry_run:
             outcome = retrain_pr(request, None, progress)
         else:
-            api_url = os.environ.get("GITHUB_API_URL", "").strip() or DEFAULT_API_URL
             with make_http_client(token, base_url=api_url) as http:
                 outcome = retrain_pr(request, GitHubClient(http), progress)
     if dry_run and outcome.body is not None:

@@ -16,8 +16,9 @@ from pathlib import Path
 import pandas as pd
 
 from mlgitops.errors import CheckFailedError, UsageError
+from mlgitops.publish.assets import upload_images
 from mlgitops.publish.github import GitHubClient
-from mlgitops.retrain.body import pull_body
+from mlgitops.retrain.body import linked_images, pull_body
 from mlgitops.retrain.pull_request import OpenPull, find_open_pull, open_or_update
 from mlgitops.retrain.settings import RetrainSettings
 from mlgitops.retrain.snapshot import (
@@ -49,6 +50,7 @@ class RetrainRequest:
     today: date
     repo: str | None = None
     dry_run: bool = False
+    site: str = "https://github.com"  # the web address image links point at
 
 
 @dataclass(frozen=True)
@@ -206,4 +208,24 @@ def retrain_pr(request: RetrainRequest, client: GitHubClient | None, progress: P
         client, request.repo, existing=existing, branch=branch, base=request.base,
         title=settings.pr_title, body=body, labels=settings.pr_labels,
     )  # fmt: skip
+    images = _pictures(verdict)
+    if images:  # pictures need the PR's number: committed to the assets branch, then linked
+        progress(f"uploading {len(images)} drift picture(s) to the assets branch")
+        head = workspace.git("rev-parse", "HEAD")
+        urls = upload_images(client, request.repo, images, pr=number, sha=head, site=request.site)
+        body = pull_body(
+            verdict.markdown, reported, data=settings.data.as_posix(),
+            pointer=settings.pointer.as_posix(), image_urls=urls,
+        )  # fmt: skip
+        client.update_pull(request.repo, number, body=body)
     return Outcome(action, f"{action} PR #{number} {url}".strip(), change, branch, number, body)
+
+
+def _pictures(verdict: DriftVerdict) -> dict[str, bytes]:
+    """The PNG files drift.md links that are in the report folder (others stay named only)."""
+    found = {}
+    for name in linked_images(verdict.markdown):
+        path = verdict.folder / name
+        if name.endswith(".png") and "/" not in name and path.is_file():
+            found[name] = path.read_bytes()
+    return found

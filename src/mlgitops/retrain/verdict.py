@@ -18,6 +18,7 @@ class DriftVerdict:
     rows: int
     drifted: tuple[str, ...]
     markdown: str
+    folder: Path  # where drift.json, drift.md and the pictures are
 
     @property
     def reason(self) -> str:
@@ -59,4 +60,6 @@ def read_verdict(folder: Path) -> DriftVerdict:
         if not report_md.is_file():
             raise UsageError(f"{report_md} not found: the pull request's body is the drift report")
         markdown = report_md.read_text(encoding="utf-8")
-    return DriftVerdict(due=due, rows=rows, drifted=tuple(drifted), markdown=markdown)
+    return DriftVerdict(
+        due=due, rows=rows, drifted=tuple(drifted), markdown=markdown, folder=folder
+    )

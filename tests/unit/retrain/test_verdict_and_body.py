@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from mlgitops.errors import UsageError
-from mlgitops.retrain.body import MARKER, MAX_BODY, pull_body
+from mlgitops.retrain.body import MARKER, MAX_BODY, linked_images, pull_body
 from mlgitops.retrain.snapshot import SnapshotChange
 from mlgitops.retrain.verdict import read_verdict
 
@@ -63,6 +63,15 @@ def test_the_body_is_the_drift_report_then_the_data_change() -> None:
     assert "| 100 | 130 | 30 | 2 | 1 |" in body
     assert "- `in/a.csv`" in body
     assert body.index("# Drift") < body.index("## Data change")
+
+
+def test_uploaded_pictures_are_linked_and_the_rest_named() -> None:
+    markdown = "# Drift\n![a](a.png)\n![b](b.png)\n![c](https://x.test/c.png)"
+    assert linked_images(markdown) == ["a.png", "b.png"]
+    body = pull_body(markdown, CHANGE, data="d", pointer="d.dvc", image_urls={"a.png": "U/a"})
+    assert "![a](U/a)" in body
+    assert "*b: b.png in the drift report artifact*" in body
+    assert "![c](https://x.test/c.png)" in body
 
 
 def test_a_huge_drift_report_is_cut_and_the_data_change_kept() -> None:
