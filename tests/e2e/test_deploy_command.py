@@ -184,7 +184,7 @@ def test_a_run_that_succeeds_prints_each_step_in_order_and_exits_0(
     tasks = task_names(stored, stored["spec"]["entrypoint"])
     assert_in_order(
         run.stderr,
-        [f"deploy: submitted {started.name}"]
+        [f"deploy: submitted {started.name}", f"deploy: {started.name} is Running"]
         + [f"{task} {phase}" for task in tasks for phase in ("Running", "Succeeded")]
         + [f"deploy: {started.name} Succeeded"],
     )
@@ -232,11 +232,30 @@ def test_a_run_that_hangs_times_out_naming_the_workflow_left_running(argo: Setup
     assert argo.fake.run().polls >= 2  # it followed the run until the timeout
 
 
+def test_the_wait_defaults_to_the_workflow_timeout_in_params(
+    argo: Setup, settings: dict[str, Any]
+) -> None:
+    argo.fake.script = "hang"
+    params = argo.home / "params.yaml"
+    deploy = {**settings["deploy"], "workflow_timeout_seconds": 0.3}
+    params.write_text(yaml.safe_dump({**settings, "deploy": deploy}), encoding="utf-8")
+    run = argo.deploy("--params", str(params))
+    assert run.returncode == 1, run.output
+    assert "is still Running after 0.3 s (--timeout)" in run.flat
+
+
 def test_an_empty_phase_at_first_is_waited_through(argo: Setup) -> None:
     argo.fake.empty_polls = 5
     run = argo.deploy()
     assert run.returncode == 0, run.output
     assert argo.fake.run().polls > 5
+    assert_in_order(
+        run.stderr,
+        [
+            f"deploy: {argo.fake.run().name} is Pending (waiting for the workflow controller)",
+            f"deploy: {argo.fake.run().name} is Running",
+        ],
+    )
     assert f"deploy: {argo.fake.run().name} Succeeded" in run.flat
 
 

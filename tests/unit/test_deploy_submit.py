@@ -164,6 +164,31 @@ def test_follow_waits_through_empty_phases_to_the_end(fake: FakeArgo) -> None:
     assert skipped == {"rollback": "Skipped", "smoke-previous": "Skipped"}
 
 
+def test_follow_rides_out_a_passing_5xx_and_reports_each_phase(fake: FakeArgo) -> None:
+    clock = Clock()
+    client = client_for(fake, clock=clock)
+    name = client.submit(TEMPLATE, {"image": IMAGE}).metadata.name
+    assert name is not None
+    client.get_workflow(name)  # first poll: the run has started
+    fake.outages = [502, 503]
+    phases: list[str] = []
+    final, finished = submit.follow(
+        client,
+        name,
+        timeout=600,
+        poll_interval=1,
+        on_change=lambda _: None,
+        on_phase=phases.append,
+        clock=clock.time,
+        sleep=clock.sleep,
+    )
+    assert finished
+    assert submit.phase_of(final) == "Succeeded"
+    assert phases == ["Running", "Succeeded"]
+    assert fake.outages == []
+    assert clock.sleeps[:2] == [0.5, 1.0]  # the retries' backoff before the first answer
+
+
 def test_follow_stops_at_the_timeout_and_says_so(fake: FakeArgo) -> None:
     fake.script = "hang"
     clock = Clock()
@@ -326,10 +351,3 @@ def test_a_refused_connection_is_retried_then_named() -> None:
     with pytest.raises(UnreachableError, match=r"Connection refused.*ARGO_SERVER"):
         ArgoClient(http, NAMESPACE, sleep=Clock().sleep).get_workflow("w")
     assert calls == ["GET"] * 3
-
-
-def test_tls_verification_is_on_unless_turned_off() -> None:
-    verified = submit.make_http_client("https://argo", "t")
-    assert verified._transport._pool._ssl_context.verify_mode.name == "CERT_REQUIRED"  # type: ignore[attr-defined]
-    skipped = submit.make_http_client("https://argo", "t", verify=False)
-    assert skipped._transport._pool._ssl_context.verify_mode.name == "CERT_NONE"  # type: ignore[attr-defined]

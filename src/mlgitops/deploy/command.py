@@ -33,6 +33,7 @@ _PHASE_STYLES = {
     "Skipped": "dim",
     "Omitted": "dim",
 }
+DEFAULT_TIMEOUT = 1800.0  # seconds, when params.yaml has no deploy.workflow_timeout_seconds
 # An image reference as `docker` takes it: no spaces, no shell or YAML surprises.
 _IMAGE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/:@+-]*")
 
@@ -61,8 +62,14 @@ def deploy(
         bool, typer.Option("--wait/--no-wait", help="Follow the run to its end.")
     ] = True,
     timeout: Annotated[
-        float, typer.Option("--timeout", min=0, help="Seconds to follow the run before giving up.")
-    ] = 900.0,
+        float | None,
+        typer.Option(
+            "--timeout",
+            min=0,
+            help="Seconds to follow the run before giving up (default: the workflow's own "
+            "deploy.workflow_timeout_seconds).",
+        ),
+    ] = None,
     poll_interval: Annotated[
         float, typer.Option("--poll-interval", min=0.01, help="Seconds between status polls.")
     ] = 3.0,
@@ -95,6 +102,8 @@ def deploy(
         typer.echo(render.dry_run(settings, image), nl=False)
         return
     template = workflow.TEMPLATE_NAME
+    # Argo stops the run itself after workflow_timeout_seconds, so waiting that long sees it end.
+    timeout = timeout if timeout is not None else _default_timeout(settings)
     where = namespace or _setting(settings, "namespace")
     if not where:
         raise UsageError("deploy: no namespace; pass --namespace or set deploy.namespace in params")
@@ -122,6 +131,7 @@ def deploy(
                 timeout=timeout,
                 poll_interval=poll_interval,
                 on_change=lambda change: console.print(_line(change, name)),
+                on_phase=lambda phase: _say_phase(console, name, phase),
             )
         except RemoteError as error:
             raise RemoteError(f"{error}; the run {name} may still be going: {look}") from None
@@ -150,6 +160,16 @@ def _setting(settings: dict[str, Any], key: str) -> str | None:
     section = settings.get("deploy")
     value = section.get(key) if isinstance(section, dict) else None
     return str(value) if value else None
+
+
+def _default_timeout(settings: dict[str, Any]) -> float:
+    value = _setting(settings, "workflow_timeout_seconds")
+    try:
+        return float(value) if value is not None else DEFAULT_TIMEOUT
+    except ValueError:
+        raise UsageError(
+            f"deploy: deploy.workflow_timeout_seconds {value!r} in params is not a number"
+        ) from None
 
 
 def _token() -> str | None:
@@ -186,6 +206,14 @@ def _check_template(client: ArgoClient, name: str) -> WorkflowTemplate:
             "deploy/"
         )
     return stored
+
+
+def _say_phase(console: Console, name: str, phase: str) -> None:
+    """The run's phase while it is not done (the verdict says the last one)."""
+    if phase == "Pending":
+        console.print(f"deploy: {name} is Pending (waiting for the workflow controller)")
+    elif phase == "Running":
+        console.print(f"deploy: {name} is Running")
 
 
 def _label(step: Step, workflow_name: str) -> str:

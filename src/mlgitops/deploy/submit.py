@@ -406,17 +406,23 @@ def follow(
     timeout: float,
     poll_interval: float,
     on_change: Callable[[Change], None],
+    on_phase: Callable[[str], None] = lambda _: None,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
 ) -> tuple[Workflow, bool]:
-    """Polls the workflow until it is done or `timeout` seconds pass, reporting each change.
+    """Polls the workflow until it is done or `timeout` seconds pass, reporting each step that
+    moves (`on_change`) and each new phase of the workflow (`on_phase`).
 
     Returns the last workflow seen and whether it finished; a missing phase counts as pending.
     """
     deadline = clock() + timeout
     seen: dict[str, Step] = {}
+    phase = ""
     while True:
         workflow = client.get_workflow(name)
+        if phase_of(workflow) != phase:
+            phase = phase_of(workflow)
+            on_phase(phase)
         for change in changes(seen, workflow):
             seen[change.step.id] = change.step
             on_change(change)
