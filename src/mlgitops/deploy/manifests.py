@@ -17,11 +17,6 @@ from mlgitops.errors import UsageError
 Manifest = dict[str, Any]
 
 BENTO_SRC = "/home/bentoml/bento/src"  # where BentoML's image puts the Bento's src/ (its workdir)
-# Writable places for a read-only root filesystem: BentoML's home (its prometheus multiprocess
-# directory), the request log, and /tmp (BentoML's unix sockets, tempfiles).
-BENTOML_HOME = "/var/lib/bentoml"
-REQUEST_LOG_DIR = "/var/log/churn"
-_SCRATCH = {"bentoml-home": BENTOML_HOME, "request-logs": REQUEST_LOG_DIR, "tmp": "/tmp"}
 
 
 @dataclass(frozen=True)
@@ -38,7 +33,9 @@ class DeploySettings:
     probes: dict[str, int]
     run_as_user: int
     image_pull_secret: str
-    request_log_secret: str
+    writable: dict[str, str]
+    env: dict[str, str]
+    secret_env: dict[str, dict[str, str]]
     rollout_timeout_seconds: int
     workflow_timeout_seconds: int
     smoke_card: str
@@ -83,7 +80,9 @@ class DeploySettings:
             probes={key: _value(probes, key, int, "deploy.probes") for key in _PROBE_KEYS},
             run_as_user=_value(section, "run_as_user", int),
             image_pull_secret=_value(section, "image_pull_secret", str),
-            request_log_secret=_value(section, "request_log_secret", str),
+            writable=_writable(section),
+            env=_env(section),
+            secret_env=_secret_env(section),
             rollout_timeout_seconds=_value(section, "rollout_timeout_seconds", int),
             workflow_timeout_seconds=_value(section, "workflow_timeout_seconds", int),
             smoke_card=_value(smoke, "card", str, "deploy.smoke"),
@@ -125,6 +124,40 @@ def _value(section: Mapping[str, Any], key: str, kind: Any, where: str = "deploy
     if value is None or isinstance(value, bool) or not isinstance(value, kind):
         raise UsageError(f"params.yaml: `{where}.{key}` is {value!r}; see docs/deploy.md")
     return value
+
+
+def _writable(section: Mapping[str, Any]) -> dict[str, str]:
+    """Volume name -> absolute mount path."""
+    writable = {}
+    for name, path in _mapping(section.get("writable"), "deploy.writable").items():
+        if not _DNS_LABEL.fullmatch(str(name)) or not str(path).startswith("/"):
+            raise UsageError(
+                f"params.yaml: `deploy.writable.{name}: {path}` needs a volume name (lower-case "
+                "letters, digits, '-') and an absolute path"
+            )
+        writable[str(name)] = str(path)
+    return writable
+
+
+def _env(section: Mapping[str, Any]) -> dict[str, str]:
+    env = _mapping(section.get("env"), "deploy.env")
+    for name, value in env.items():
+        if not isinstance(value, str):
+            raise UsageError(f"params.yaml: `deploy.env.{name}` is {value!r}; quote it as a string")
+    return {str(name): str(value) for name, value in env.items()}
+
+
+def _secret_env(section: Mapping[str, Any]) -> dict[str, dict[str, str]]:
+    """Variable -> {secret, key}; the section may be absent or empty."""
+    secret_env = section.get("secret_env") or {}
+    if not isinstance(secret_env, Mapping):
+        raise UsageError("params.yaml: `deploy.secret_env` must map NAME: {secret: S, key: K}")
+    out = {}
+    for name, ref in secret_env.items():
+        where = f"deploy.secret_env.{name}"
+        ref = _mapping(ref, where)
+        out[str(name)] = {field: _value(ref, field, str, where) for field in ("secret", "key")}
+    return out
 
 
 def _resources(section: Mapping[str, Any], key: str) -> dict[str, dict[str, str]]:
@@ -203,21 +236,7 @@ def deployment(deploy: DeploySettings, *, image: str, version: str) -> Manifest:
                             "ports": [
                                 {"name": "http", "containerPort": deploy.port, "protocol": "TCP"}
                             ],
-                            "env": [
-                                {"name": "BENTOML_HOME", "value": BENTOML_HOME},
-                                {"name": "CHURN_REQUEST_LOG_DIR", "value": REQUEST_LOG_DIR},
-                                {"name": "PYTHONDONTWRITEBYTECODE", "value": "1"},
-                                {
-                                    "name": "CHURN_REQUEST_LOG_KEY",
-                                    "valueFrom": {
-                                        "secretKeyRef": {
-                                            "name": deploy.request_log_secret,
-                                            "key": "key",
-                                            "optional": True,
-                                        }
-                                    },
-                                },
-                            ],
+                            "env": _container_env(deploy),
                             "resources": deploy.resources,
                             "startupProbe": {
                                 "httpGet": {"path": "/livez", **http},
@@ -237,15 +256,25 @@ def deployment(deploy: DeploySettings, *, image: str, version: str) -> Manifest:
                             },
                             "securityContext": container_security(),
                             "volumeMounts": [
-                                {"name": name, "mountPath": path} for name, path in _SCRATCH.items()
+                                {"name": name, "mountPath": path}
+                                for name, path in deploy.writable.items()
                             ],
                         }
                     ],
-                    "volumes": [{"name": name, "emptyDir": {}} for name in _SCRATCH],
+                    "volumes": [{"name": name, "emptyDir": {}} for name in deploy.writable],
                 },
             },
         },
     }
+
+
+def _container_env(deploy: DeploySettings) -> list[dict[str, Any]]:
+    """deploy.env as values, deploy.secret_env from optional Secrets (a missing one is skipped)."""
+    env: list[dict[str, Any]] = [{"name": k, "value": v} for k, v in deploy.env.items()]
+    for name, ref in deploy.secret_env.items():
+        selector = {"name": ref["secret"], "key": ref["key"], "optional": True}
+        env.append({"name": name, "valueFrom": {"secretKeyRef": selector}})
+    return env
 
 
 def service(deploy: DeploySettings) -> Manifest:

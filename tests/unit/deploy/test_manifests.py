@@ -126,3 +126,14 @@ def test_pods_carry_the_model_version_and_the_service_selects_them() -> None:
     assert service["spec"]["selector"] == selector
     assert selector.items() <= pod_labels.items()
     assert service["spec"]["ports"][0]["targetPort"] == _container()["ports"][0]["name"]
+
+
+def test_secret_env_comes_from_optional_secrets_named_in_params() -> None:
+    wanted = repo_params()["deploy"]["secret_env"]
+    from_secrets = {
+        e["name"]: e["valueFrom"]["secretKeyRef"] for e in _container()["env"] if "valueFrom" in e
+    }
+    assert from_secrets == {
+        name: {"name": ref["secret"], "key": ref["key"], "optional": True}
+        for name, ref in wanted.items()
+    }

@@ -153,3 +153,19 @@ def test_a_digest_pins_the_kubectl_image_too() -> None:
     params = copy.deepcopy(repo_params())
     params["deploy"]["kubectl_image"] = "registry.k8s.io/kubectl@sha256:" + "a" * 64
     assert "kubectl@sha256:" in render.rendered(params)[render.WORKFLOW_FILE]
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("writable", {"tmp": "tmp"}),
+        ("writable", {"Not_A_Name": "/tmp"}),
+        ("env", {"PYTHONDONTWRITEBYTECODE": 1}),
+        ("secret_env", {"KEY": {"secret": "s"}}),
+    ],
+)
+def test_bad_container_settings_are_named(key: str, value: Any) -> None:
+    params = copy.deepcopy(repo_params())
+    params["deploy"][key] = value
+    with pytest.raises(UsageError, match=rf"deploy\.{key}"):
+        render.rendered(params)
