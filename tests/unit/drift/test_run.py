@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import dataclasses
+import gzip
+import io
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
+from rich.console import Console
 
 from mlgitops.drift import DriftPolicy, load_policy, run_drift
+from mlgitops.drift.command import _progress
 from mlgitops.errors import UsageError
 from tests.checkout import REPO_ROOT
 from tests.unit.drift.logs import customers, reference_frame, write_log
@@ -180,3 +184,37 @@ def test_the_line_by_line_reader_gives_what_the_fast_one_gives(
     for report in reports:
         report["current"] = []
     assert reports[0] == reports[1]
+
+
+def test_gzipped_and_rotated_logs_are_read_oldest_first(
+    tmp_path: Path, reference: Path, policy: DriftPolicy
+) -> None:
+    logs = tmp_path / "logs"
+    write_log(logs / "requests-worker2.jsonl", customers(200, seed=15))
+    plain = write_log(tmp_path / "rotated.jsonl", customers(300, seed=16))
+    (logs / "requests-worker2.jsonl.1.gz").write_bytes(gzip.compress(plain.read_bytes()))
+    broken = write_log(logs / "requests-worker1.jsonl.2", [*customers(100, seed=17), "{"])
+
+    with pytest.raises(UsageError) as caught:
+        run_drift(reference_path=reference, current=logs, out=tmp_path / "out", policy=policy)
+    assert f"{broken}:101: not valid JSON" in str(caught.value)
+
+    broken.unlink()
+    report = _run(reference, logs, tmp_path / "out", policy)
+    assert report["rows"] == 500
+    assert report["current"] == [
+        str(logs / "requests-worker2.jsonl.1.gz"),
+        str(logs / "requests-worker2.jsonl"),
+    ]
+
+
+def test_big_inputs_show_a_progress_bar_on_a_terminal() -> None:
+    shown = io.StringIO()
+    console = Console(file=shown, force_terminal=True, width=100)
+    with _progress(console, 200 * 2**20) as advance:
+        advance(100 * 2**20)
+    assert "reading request logs" in shown.getvalue()
+    quiet = io.StringIO()
+    with _progress(Console(file=quiet, force_terminal=False), 200 * 2**20) as advance:
+        advance(100 * 2**20)
+    assert quiet.getvalue() == ""  # CI logs get the summary line only
