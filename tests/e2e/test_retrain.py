@@ -253,7 +253,7 @@ def test_a_second_run_updates_the_same_pr_with_a_new_commit(
     assert len(commits) == 2
     assert scene.bare_git("diff", "--name-only", "main", branch).splitlines() == [POINTER]
     assert len(scene.github.calls("POST", r"/pulls$")) == 1
-    assert len(scene.github.calls("PATCH", rf"/pulls/{pull['number']}$")) == 1
+    assert scene.github.calls("PATCH", rf"/pulls/{pull['number']}$")  # updated in place
     before = len(scene.base_rows)
     after = before + NEW_IDS + MORE_IDS
     assert f"| {before} | {after} | {NEW_IDS + MORE_IDS} | {RELABELLED} | 0 |" in pull["body"]
@@ -340,3 +340,20 @@ def test_a_dry_run_validates_and_prints_the_body_but_pushes_nothing(
     assert scene.remote_files() == remote_before
     assert scene.bare_git("for-each-ref") == refs_before
     assert len(scene.github.seen) == seen_before
+
+
+def test_a_run_with_nothing_new_refreshes_the_open_prs_report_only(
+    scene: Scene, second: Result
+) -> None:
+    assert second.returncode == 0, str(second)
+    (before,) = scene.github.pulls(REPO)
+    refs_before, remote_before = scene.bare_git("for-each-ref"), scene.remote_files()
+    patches = len(scene.github.calls("PATCH", r"/pulls/\d+$"))
+    result = scene.retrain()
+    assert result.returncode == 0, str(result)
+    assert f"PR #{before['number']} already has these rows" in result.stderr
+    (after,) = scene.github.pulls(REPO)
+    assert after["number"] == before["number"]
+    assert scene.bare_git("for-each-ref") == refs_before  # no new commit, no new branch
+    assert scene.remote_files() == remote_before
+    assert len(scene.github.calls("PATCH", r"/pulls/\d+$")) > patches

@@ -102,6 +102,112 @@ def _restore(workspace: Workspace, settings: RetrainSettings) -> None:
         logger.warning("retrain: `dvc checkout %s` failed:\n%s", " ".join(targets), ran.tail())
 
 
+@dataclass(frozen=True)
+class _Start:
+    """Where the snapshot starts: a revision, the branch to commit on, the open PR if any."""
+
+    rev: str
+    branch: str
+    base_rev: str
+    existing: OpenPull | None
+
+
+def _choose_start(
+    request: RetrainRequest, workspace: Workspace, client: GitHubClient | None, progress: Progress
+) -> _Start:
+    """The open retraining PR's branch, else a new branch from the base (HEAD in a dry run)."""
+    settings = request.settings
+    if client is None or request.repo is None:  # dry run: no remote calls at all
+        branch = f"{settings.branch_prefix}{request.today.isoformat()}"
+        return _Start("HEAD", branch, "HEAD", None)
+    existing = find_open_pull(client, request.repo, prefix=settings.branch_prefix)
+    base_rev = workspace.fetch(request.base)
+    if existing is not None:
+        progress(f"open retraining PR #{existing.number} ({existing.branch}): updating it")
+        return _Start(workspace.fetch(existing.branch), existing.branch, base_rev, existing)
+    branch = _new_branch(workspace, settings.branch_prefix, request.today)
+    return _Start(base_rev, branch, base_rev, None)
+
+
+def _validate(request: RetrainRequest, workspace: Workspace, progress: Progress) -> None:
+    """`dvc repro` of the validating stages on the snapshot in place; a failure restores the
+    workspace and raises CheckFailedError with the stage's report."""
+    settings = request.settings
+    stages = list(settings.validate_stages)
+    progress(f"validating the snapshot: dvc repro {' '.join(stages)}")
+    validated = workspace.run("dvc", "repro", *stages)
+    if not validated.ok:
+        _restore(workspace, settings)
+        raise CheckFailedError(
+            f"the new snapshot of {settings.data} failed validation (`dvc repro "
+            f"{' '.join(stages)}` exit {validated.returncode}); nothing was pushed and "
+            f"{settings.pointer} is unchanged. Fix or remove the labelled file(s) in "
+            f"{settings.incoming}:\n{validated.tail()}"
+        )
+
+
+def _commit_pointer(
+    request: RetrainRequest,
+    workspace: Workspace,
+    start: _Start,
+    change: SnapshotChange,
+    progress: Progress,
+) -> None:
+    """dvc add + push the snapshot, then commit only the pointer on the branch and push it."""
+    settings, verdict = request.settings, request.verdict
+    progress(f"dvc add {settings.data} and dvc push")
+    workspace.dvc("add", "--quiet", str(settings.data))
+    workspace.dvc("push", "--quiet", str(settings.pointer), remote=True)
+    pointer_text = (request.root / settings.pointer).read_text(encoding="utf-8")
+    changed = workspace.changed_tracked()
+    if changed:  # the pointer, and what the validating run rewrote (dvc.lock, reports)
+        workspace.git("checkout", "HEAD", "--", *changed)
+    workspace.git("checkout", "--quiet", "-B", start.branch, start.rev)
+    (request.root / settings.pointer).write_text(pointer_text, encoding="utf-8")
+    workspace.git("add", str(settings.pointer))
+    if workspace.run("git", "diff", "--cached", "--quiet").ok:
+        progress(f"{start.branch} already has this snapshot")
+        return
+    message = (
+        f"Retrain: {settings.data} with {change.added} new and {change.updated} updated "
+        f"labelled rows ({change.rows_before} -> {change.rows_after})\n\n"
+        f"Drift: {', '.join(verdict.drifted) or 'policy'}; {verdict.rows} logged rows."
+    )
+    workspace.git("commit", "--quiet", "--no-verify", "-m", message)
+    progress(f"pushing {start.branch} to origin")
+    workspace.git("push", "--quiet", "origin", f"HEAD:refs/heads/{start.branch}", remote=True)
+
+
+def _publish(
+    request: RetrainRequest,
+    client: GitHubClient,
+    start: _Start,
+    reported: SnapshotChange,
+    head: str,
+    progress: Progress,
+) -> tuple[str, int, str]:
+    """Opens or updates the PR; the drift pictures go to the assets branch and are linked."""
+    assert request.repo is not None
+    settings, verdict = request.settings, request.verdict
+
+    def body(urls: dict[str, str] | None = None) -> str:
+        return pull_body(
+            verdict.markdown, reported, data=settings.data.as_posix(),
+            pointer=settings.pointer.as_posix(), image_urls=urls,
+        )  # fmt: skip
+
+    action, number, url = open_or_update(
+        client, request.repo, existing=start.existing, branch=start.branch, base=request.base,
+        title=settings.pr_title, body=body(), labels=settings.pr_labels,
+    )  # fmt: skip
+    images = _pictures(verdict)
+    if images:  # their path holds the PR's number: uploaded once it is known, then linked
+        progress(f"uploading {len(images)} drift picture(s) to the assets branch")
+        urls = upload_images(client, request.repo, images, pr=number, sha=head, site=request.site)
+        client.update_pull(request.repo, number, body=body(urls))
+    return action, number, url
+
+
 def retrain_pr(request: RetrainRequest, client: GitHubClient | None, progress: Progress) -> Outcome:
     """Runs the whole loop; raises UsageError, CheckFailedError (bad data) or RemoteError."""
     verdict, settings = request.verdict, request.settings
@@ -119,106 +225,44 @@ def retrain_pr(request: RetrainRequest, client: GitHubClient | None, progress: P
             "commits only the data pointer and needs a clean tree: commit or drop them first"
         )
     text = is_text_table(settings.data)
-
-    # Where the snapshot starts from: the open retraining PR's branch, else the base branch.
-    existing: OpenPull | None = None
-    if request.dry_run:
-        start, branch = "HEAD", f"{settings.branch_prefix}{request.today.isoformat()}"
-    else:
-        assert client is not None and request.repo is not None
-        existing = find_open_pull(client, request.repo, prefix=settings.branch_prefix)
-        base_ref = workspace.fetch(request.base)
-        if existing is not None:
-            progress(f"open retraining PR #{existing.number} ({existing.branch}): updating it")
-            start, branch = workspace.fetch(existing.branch), existing.branch
-        else:
-            start, branch = base_ref, _new_branch(workspace, settings.branch_prefix, request.today)
-
-    progress(f"reading {settings.data} at {start} and the labelled files in {settings.incoming}")
-    tracked = _read_tracked(request.root, settings.data, rev=start, text=text)
+    start = _choose_start(request, workspace, None if request.dry_run else client, progress)
     incoming = settings.incoming
+
+    progress(f"reading {settings.data} at {start.rev} and the labelled files in {incoming}")
+    tracked = _read_tracked(request.root, settings.data, rev=start.rev, text=text)
     files = incoming_files(incoming if incoming.is_absolute() else request.root / incoming)
     labelled = read_labelled(files, text=text)
     snapshot, change = merge_labelled(tracked, labelled, id_column=settings.id_column)
-    reported = change
-    if existing is not None:  # the body compares with the base branch, not the PR's last push
-        on_base = _read_tracked(request.root, settings.data, rev=base_ref, text=text)
-        reported = merge_labelled(on_base, labelled, id_column=settings.id_column)[1]
-    body = pull_body(
-        verdict.markdown, reported, data=settings.data.as_posix(),
-        pointer=settings.pointer.as_posix(),
-    )  # fmt: skip
     progress(
         f"snapshot: {change.rows_before} -> {change.rows_after} rows ({change.added} new, "
         f"{change.updated} updated, {change.unchanged} unchanged) from {len(files)} file(s)"
     )
+    reported = change  # the PR body compares with the base branch, not with the PR's last push
+    if start.existing is not None:
+        on_base = _read_tracked(request.root, settings.data, rev=start.base_rev, text=text)
+        reported = merge_labelled(on_base, labelled, id_column=settings.id_column)[1]
+
     if not change.changed:
-        if existing is not None and client is not None and request.repo is not None:
-            client.update_pull(request.repo, existing.number, body=body)
-            message = f"PR #{existing.number} already has these rows; its drift report updated"
-            return Outcome("up to date", message, change, branch, existing.number, body)
-        return Outcome(
-            "nothing new",
-            f"retraining is due, but {incoming} has no new labelled rows; nothing to open",
-            change,
-        )
-
-    data_path = request.root / settings.data
-    write_table(snapshot, data_path)
-    stages = list(settings.validate_stages)
-    progress(f"validating the snapshot: dvc repro {' '.join(stages)}")
-    validated = workspace.run("dvc", "repro", *stages)
-    if not validated.ok:
-        _restore(workspace, settings)
-        raise CheckFailedError(
-            f"the new snapshot of {settings.data} failed validation (`dvc repro "
-            f"{' '.join(stages)}` exit {validated.returncode}); nothing was pushed and "
-            f"{settings.pointer} is unchanged. Fix or remove the labelled file(s) in {incoming}:"
-            f"\n{validated.tail()}"
-        )
-    if request.dry_run:
-        _restore(workspace, settings)
-        return Outcome("dry run", "the snapshot validates; dry run: nothing pushed", change,
-                       branch, None, body)  # fmt: skip
-
-    assert client is not None and request.repo is not None
-    progress(f"dvc add {settings.data} and dvc push")
-    workspace.dvc("add", "--quiet", str(settings.data))
-    workspace.dvc("push", "--quiet", str(settings.pointer), remote=True)
-    pointer_text = (request.root / settings.pointer).read_text(encoding="utf-8")
-    changed = workspace.changed_tracked()
-    if changed:  # the pointer, and what the validating run rewrote (dvc.lock, reports)
-        workspace.git("checkout", "HEAD", "--", *changed)
-    workspace.git("checkout", "--quiet", "-B", branch, start)
-    (request.root / settings.pointer).write_text(pointer_text, encoding="utf-8")
-    workspace.git("add", str(settings.pointer))
-    if workspace.run("git", "diff", "--cached", "--quiet").ok:
-        progress(f"{branch} already has this snapshot")
+        if start.existing is None:
+            message = f"retraining is due, but {incoming} has no new labelled rows; nothing to open"
+            return Outcome("nothing new", message, change)
+        # the open PR has these rows already: refresh its drift report only
+        progress(f"PR #{start.existing.number} already has these rows")
+        head = workspace.git("rev-parse", start.rev)
     else:
-        drifted = ", ".join(verdict.drifted) or "policy"
-        message = (
-            f"Retrain: {settings.data} with {change.added} new and {change.updated} updated "
-            f"labelled rows ({change.rows_before} -> {change.rows_after})\n\n"
-            f"Drift: {drifted}; {verdict.rows} logged rows."
-        )
-        workspace.git("commit", "--quiet", "--no-verify", "-m", message)
-        progress(f"pushing {branch} to origin")
-        workspace.git("push", "--quiet", "origin", f"HEAD:refs/heads/{branch}", remote=True)
-    action, number, url = open_or_update(
-        client, request.repo, existing=existing, branch=branch, base=request.base,
-        title=settings.pr_title, body=body, labels=settings.pr_labels,
-    )  # fmt: skip
-    images = _pictures(verdict)
-    if images:  # pictures need the PR's number: committed to the assets branch, then linked
-        progress(f"uploading {len(images)} drift picture(s) to the assets branch")
+        write_table(snapshot, request.root / settings.data)
+        _validate(request, workspace, progress)
+        if request.dry_run:
+            _restore(workspace, settings)
+            body = pull_body(verdict.markdown, reported, data=settings.data.as_posix(),
+                             pointer=settings.pointer.as_posix())  # fmt: skip
+            message = "the snapshot validates; dry run: nothing pushed"
+            return Outcome("dry run", message, change, start.branch, None, body)
+        _commit_pointer(request, workspace, start, change, progress)
         head = workspace.git("rev-parse", "HEAD")
-        urls = upload_images(client, request.repo, images, pr=number, sha=head, site=request.site)
-        body = pull_body(
-            verdict.markdown, reported, data=settings.data.as_posix(),
-            pointer=settings.pointer.as_posix(), image_urls=urls,
-        )  # fmt: skip
-        client.update_pull(request.repo, number, body=body)
-    return Outcome(action, f"{action} PR #{number} {url}".strip(), change, branch, number, body)
+    assert client is not None
+    action, number, url = _publish(request, client, start, reported, head, progress)
+    return Outcome(action, f"{action} PR #{number} {url}".strip(), change, start.branch, number)
 
 
 def _pictures(verdict: DriftVerdict) -> dict[str, bytes]:
