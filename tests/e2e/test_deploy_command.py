@@ -55,7 +55,6 @@ def mlgitops_deploy(*args: str, server: str | None, token: str | None, home: Pat
         "PATH": os.pathsep.join([str(VENV_BIN), "/usr/bin", "/bin"]),
         "HOME": str(home),
         "LANG": "C.UTF-8",
-        "COLUMNS": "200",
     }
     if "PYTHONPATH" in os.environ:
         env["PYTHONPATH"] = os.environ["PYTHONPATH"]
@@ -182,6 +181,9 @@ def test_a_run_that_succeeds_prints_each_step_in_order_and_exits_0(
     assert started.parameters == {"image": IMAGE}
     assert started.template == workflow.TEMPLATE_NAME
     tasks = task_names(stored, stored["spec"]["entrypoint"])
+    # One whole line, though longer than the 80 columns a CI log is taken to have.
+    submitted = f"deploy: submitted {started.name} ({started.template} in {NAMESPACE}) for {IMAGE}"
+    assert submitted in run.stderr.splitlines()
     assert_in_order(
         run.stderr,
         [f"deploy: submitted {started.name}", f"deploy: {started.name} is Running"]

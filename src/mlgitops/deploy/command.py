@@ -111,7 +111,8 @@ def deploy(
         raise UsageError("deploy: no Argo Server; set ARGO_SERVER or pass --server https://...")
     if not server.startswith(("https://", "http://")):
         raise UsageError(f"deploy: --server {server!r} must start with https:// (or http://)")
-    console = Console(stderr=True, highlight=False)
+    # Whole lines in CI logs (no wrapping at 80 columns); names are never read as markup.
+    console = Console(stderr=True, highlight=False, markup=False, soft_wrap=True)
     with make_http_client(
         server, _token(), verify=not insecure_skip_tls_verify, timeout=30.0
     ) as http:
@@ -229,9 +230,9 @@ def _line(change: Change, workflow_name: str) -> Text:
     step = change.step
     line = Text("  ")
     line.append(f"{_label(step, workflow_name):<32}")
-    line.append(f" {step.phase:<9}", style=_PHASE_STYLES.get(step.phase, ""))
+    line.append(f" {step.phase}", style=_PHASE_STYLES.get(step.phase, ""))
     if step.message:
-        line.append(f" {step.message}")
+        line.append(" " * (10 - len(step.phase)) + step.message)
     return line
 
 
