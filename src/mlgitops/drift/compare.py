@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from mlgitops.drift.logs import Chunk, Values
+from mlgitops.drift.chunk import Chunk, Values
 from mlgitops.drift.policy import DriftPolicy
 from mlgitops.drift.reference import MISSING, FeatureSpec, Kind, Reference, level_key
 from mlgitops.drift.stats import (

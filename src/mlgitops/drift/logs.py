@@ -1,16 +1,16 @@
-"""Streaming reader of the service's request logs: parsed, checked, in chunks of rows.
+"""Streaming reader of the service's request logs: files in order, chunks of checked rows.
 
 A log is JSON lines, one scored customer per line, the model's inputs under `inputs` and its
-answer under `outputs` (see the service's request log). Files are read line by line with
-orjson (the fastest parser measured here, see docs/drift.md), `chunk_rows` lines at a time, so
-memory holds one chunk whatever the size of the logs. A bad line (not JSON, a field missing, a
-value of the wrong type) is remembered with its file and line number; the caller decides.
+answer under `outputs` (see the service's request log). Files are read `chunk_rows` lines at a
+time, so memory holds one chunk whatever the size of the logs. Each chunk goes through the fast
+reader (drift/arrow.py); a chunk it refuses is read again line by line with orjson, and each bad
+line (not JSON, a field missing, a value of the wrong type) is remembered with its file and line
+number; the caller decides what to do with them.
 """
 
 from __future__ import annotations
 
 import gzip
-import io
 import operator
 import re
 from collections import Counter
@@ -22,12 +22,10 @@ from typing import IO, Any
 
 import numpy as np
 import orjson
-import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.json as pa_json
 
+from mlgitops.drift.arrow import read_chunk
+from mlgitops.drift.chunk import Chunk
 from mlgitops.drift.reference import ValueType
-from mlgitops.drift.stats import FloatArray
 from mlgitops.errors import UsageError
 
 LOG_GLOB = "requests-worker*.jsonl*"
@@ -72,19 +70,6 @@ class BadLine:
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line}: {self.problem}"
-
-
-Values = FloatArray | dict[Any, int]
-"""A numeric column's values (NaN for null), or a categorical column's counts per raw value."""
-
-
-@dataclass(frozen=True)
-class Chunk:
-    """Parsed rows, column by column in the reader's order, and the scores (NaN for null)."""
-
-    columns: tuple[Values, ...]
-    scores: FloatArray | None
-    rows: int
 
 
 @dataclass
@@ -136,7 +121,11 @@ class LogReader:
         if not lines:
             return None
         self._check_first(path, first, lines[0])
-        chunk = self._parse_arrow(lines)
+        chunk = None
+        if not self.bad_count:  # after a bad line, only bad lines are counted
+            chunk = read_chunk(
+                lines, types=self.types, categorical=self.categorical, score=self.score
+            )
         if chunk is None:
             chunk = self._parse_lines(path, first, lines)
         if chunk is not None:
@@ -151,59 +140,6 @@ class LogReader:
             return  # the line-by-line pass reports it
         if isinstance(inputs, dict):
             self._check_extra(path, first, inputs)
-
-    def _arrow_schema(self) -> pa.Schema:
-        types = {"number": pa.float64(), "string": pa.string(), "bool": pa.bool_()}
-        fields = [pa.field("inputs", pa.struct([(n, types[k]) for n, k in self.types.items()]))]
-        if self.score is not None:
-            fields.append(pa.field("outputs", pa.struct([(self.score, pa.float64())])))
-        return pa.schema(fields)
-
-    def _parse_arrow(self, lines: list[bytes]) -> Chunk | None:
-        """The whole chunk in pyarrow's C++ JSON reader: no Python object per row.
-
-        None when the chunk is not perfect (a parse or type error, a blank line, a missing
-        object or field, a NaN literal): the caller then goes line by line and names the lines.
-        """
-        if self.bad_count:
-            return None  # only counting bad lines now
-        data = b"".join(lines)
-        if b"NaN" in data or b"Infinity" in data:  # pyarrow takes them; JSON does not
-            return None
-        try:
-            table = pa_json.read_json(
-                io.BytesIO(data),
-                read_options=pa_json.ReadOptions(use_threads=False, block_size=len(data) + 1),
-                parse_options=pa_json.ParseOptions(
-                    explicit_schema=self._arrow_schema(), unexpected_field_behavior="ignore"
-                ),
-            )
-        except pa.ArrowInvalid:
-            return None
-        if table.num_rows != len(lines):
-            return None
-        inputs = table.column("inputs").combine_chunks()
-        if inputs.null_count:
-            return None
-        columns: list[Values] = []
-        for name in self.types:
-            column = inputs.field(name)
-            # pyarrow reads a missing field as null: every null must be a written `null`.
-            if column.null_count and column.null_count != data.count(b'"%s":null' % name.encode()):
-                return None
-            columns.append(_arrow_values(column, counted=name in self.categorical))
-        scores = None
-        if self.score is not None:
-            outputs = table.column("outputs").combine_chunks()
-            if outputs.null_count:
-                return None
-            score = outputs.field(self.score)
-            if score.null_count and score.null_count != data.count(
-                b'"%s":null' % self.score.encode()
-            ):
-                return None
-            scores = score.to_numpy(zero_copy_only=False)
-        return Chunk(tuple(columns), scores, table.num_rows)
 
     def _parse_lines(self, path: Path, first: int, lines: list[bytes]) -> Chunk | None:
         """Line by line with orjson, noting each bad line's number and what is wrong with it."""
@@ -262,14 +198,6 @@ class LogReader:
             if type(value) not in allowed:
                 shown = orjson.dumps(value).decode()[:40]
                 self._report(path, number, f"{label} is {shown}, {_NAMES[expected]} expected")
-
-
-def _arrow_values(column: pa.Array, *, counted: bool) -> Values:
-    if not counted:
-        return np.asarray(column.to_numpy(zero_copy_only=False), dtype=np.float64)
-    counts = pc.value_counts(column)
-    values = counts.field("values").to_pylist()
-    return dict(zip(values, counts.field("counts").to_pylist(), strict=True))
 
 
 def _getter(names: list[str]) -> Getter:
