@@ -71,16 +71,6 @@ def test_checkouts_keep_no_token_and_installs_restore_no_cache(release: dict[str
         assert setup["with"]["cache"] == "false"
 
 
-def test_the_model_is_the_one_the_merged_dvc_lock_names(release: dict[str, Any]) -> None:
-    script = _step(release["jobs"]["image"], "model")["run"]
-    lines = [line.strip() for line in script.strip().splitlines()]
-    assert lines == [
-        "dvc pull --allow-missing train",
-        "dvc repro --pull train",
-        "git diff --exit-code dvc.lock",
-    ]
-
-
 def test_the_image_is_signed_by_digest_keyless(release: dict[str, Any]) -> None:
     image = release["jobs"]["image"]
     ids = [step.get("id") for step in image["steps"]]
