@@ -193,6 +193,7 @@ def test_a_run_that_succeeds_prints_each_step_in_order_and_exits_0(
     # The rollback's steps exist but were skipped: the exit handler saw a success.
     for task in task_names(stored, stored["spec"]["onExit"]):
         assert f"exit handler > {task} Skipped" in run.flat
+    assert argo.fake.token not in run.output
     calls = [(seen.method, seen.path) for seen in argo.fake.seen[:2]]
     assert calls == [
         ("GET", f"/api/v1/workflow-templates/{NAMESPACE}/{workflow.TEMPLATE_NAME}"),
@@ -216,7 +217,18 @@ def test_a_smoke_failure_names_the_step_says_the_rollback_ran_and_exits_1(
     assert "roll-back" in ran  # the rollback itself, in the template our code renders
     for step in ran:
         assert f"exit handler > {step} Succeeded" in run.flat
-    assert_in_order(run.stderr, [f"{smoke} Failed {SMOKE_FAILURE}", "exit handler Running"])
+    assert_in_order(
+        run.stderr,
+        [
+            f"{smoke} Failed {SMOKE_FAILURE}",
+            "exit handler Running",
+            # A step's end prints before the end of the group it closes.
+            f"exit handler > {ran[-1]} Succeeded",
+            f"exit handler > {ran[0]} Succeeded",
+            "exit handler Succeeded",
+        ],
+    )
+    assert argo.fake.token not in run.output
     assert f"argo get -n {NAMESPACE} {name}" in run.flat
     assert "Traceback" not in run.output
 
@@ -385,8 +397,9 @@ def test_tls_is_verified_by_default_and_can_be_turned_off(
         assert fake.run().parameters == {"image": IMAGE}
 
 
-def test_https_to_a_plain_http_server_is_a_clear_tls_error(argo: Setup) -> None:
-    run = argo.deploy(server=argo.url.replace("http://", "https://"))
+@pytest.mark.parametrize("scheme", ["https://", ""])  # HOST:PORT alone means https
+def test_https_to_a_plain_http_server_is_a_clear_tls_error(argo: Setup, scheme: str) -> None:
+    run = argo.deploy(server=argo.url.replace("http://", scheme))
     assert run.returncode == 1, run.output
     assert "TLS failed for GET" in run.flat
     assert "Check the URL's scheme" in run.flat
@@ -410,7 +423,7 @@ def test_dry_run_prints_the_rendered_files_for_the_image_and_contacts_nothing(
     ("args", "server", "message"),
     [
         ((), "", "no Argo Server; set ARGO_SERVER"),
-        ((), "argo:2746", "must start with https://"),
+        ((), "ftp://argo:2746", "must be https://HOST[:PORT]"),
         (("--image", "not an image"), None, "is not an image reference"),
         (("--image", "ghcr.io/octo/churn-service"), None, "needs a tag"),
         (("--params", "/nonexistent/params.yaml"), None, "/nonexistent/params.yaml not found"),

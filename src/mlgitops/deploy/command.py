@@ -55,7 +55,9 @@ def deploy(
     server: Annotated[
         str | None,
         typer.Option(
-            "--server", envvar="ARGO_SERVER", help="The Argo Server's URL (env ARGO_SERVER)."
+            "--server",
+            envvar="ARGO_SERVER",
+            help="The Argo Server's URL, or HOST:PORT for https (env ARGO_SERVER).",
         ),
     ] = None,
     wait: Annotated[
@@ -109,8 +111,10 @@ def deploy(
         raise UsageError("deploy: no namespace; pass --namespace or set deploy.namespace in params")
     if not server:
         raise UsageError("deploy: no Argo Server; set ARGO_SERVER or pass --server https://...")
+    if "://" not in server:  # host:port, as the argo CLI takes ARGO_SERVER: TLS by default
+        server = f"https://{server}"
     if not server.startswith(("https://", "http://")):
-        raise UsageError(f"deploy: --server {server!r} must start with https:// (or http://)")
+        raise UsageError(f"deploy: --server {server!r} must be https://HOST[:PORT] (or http://)")
     # Whole lines in CI logs (no wrapping at 80 columns); names are never read as markup.
     console = Console(stderr=True, highlight=False, markup=False, soft_wrap=True)
     with make_http_client(
