@@ -158,6 +158,8 @@ def measure(name: str, rows: int, command: Sequence[str], *, cap_bytes: int | No
     peak = usage.ru_maxrss / 1024  # KiB on Linux
     if code == OUT_OF_MEMORY and cap_bytes is not None:
         outcome = f"out of memory at {cap_bytes / 2**30:g} GiB"
+    elif code < 0 and cap_bytes is not None:  # a C extension that did not check its malloc
+        outcome = f"killed by signal {-code} under the {cap_bytes / 2**30:g} GiB cap"
     elif code == 0:
         outcome = "ok"
     elif code == 3:
@@ -180,8 +182,11 @@ def baseline(folder: Path, reference_path: Path, bins: int, epsilon: float) -> N
         del frames
         inputs = pd.DataFrame(logs["inputs"].tolist())
         inputs[SCORE] = [outputs[SCORE] for outputs in logs["outputs"]]
-    except MemoryError:
-        sys.exit(OUT_OF_MEMORY)
+    except (MemoryError, ValueError) as error:
+        # ujson, under pandas, says "Could not reserve memory block" as a ValueError.
+        if isinstance(error, MemoryError) or "memory" in str(error).lower():
+            sys.exit(OUT_OF_MEMORY)
+        raise
     reference = pd.read_parquet(reference_path)
     psis = {}
     for name in reference.columns:
