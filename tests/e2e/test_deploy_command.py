@@ -212,7 +212,7 @@ def test_a_smoke_failure_names_the_step_says_the_rollback_ran_and_exits_1(
     assert "CheckFailedError" in run.flat
     assert f"deploy: {name} Failed: step '{smoke}' Failed: {SMOKE_FAILURE}" in run.flat
     assert "The exit handler ran and Succeeded" in run.flat
-    assert "the previous version is back" in run.flat
+    assert "the rollback finished" in run.flat
     ran = exit_steps(stored)
     assert "roll-back" in ran  # the rollback itself, in the template our code renders
     for step in ran:
@@ -281,6 +281,14 @@ def test_the_token_is_taken_with_or_without_bearer(argo: Setup, prefix: str) -> 
     assert f"deploy: not waiting; follow it with: argo get -n {NAMESPACE} {name}" in run.flat
     assert {seen.authorization for seen in argo.fake.seen} == {"Bearer ***"}
     assert argo.fake.run().polls == 0
+
+
+def test_a_malformed_token_is_a_usage_error_that_never_shows_it(argo: Setup) -> None:
+    run = argo.deploy(token="Bearer secret-part other-part")
+    assert run.returncode == 2, run.output
+    assert "UsageError: deploy: ARGO_TOKEN is malformed: the token has spaces in it" in run.flat
+    assert "secret-part" not in run.output
+    assert argo.fake.seen == []
 
 
 def test_a_wrong_token_is_a_clear_401_that_never_shows_the_token(argo: Setup) -> None:
@@ -446,4 +454,4 @@ def test_a_failed_rollback_is_said_plainly(argo: Setup) -> None:
     assert f"step 'smoke' Failed: {SMOKE_FAILURE}" in run.flat
     assert f"and Failed: roll-back Failed: {ROLLBACK_FAILURE}" in run.flat
     assert "the rollback may not have completed" in run.flat
-    assert "the previous version is back" not in run.flat
+    assert "the rollback finished" not in run.flat

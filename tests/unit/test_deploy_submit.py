@@ -101,7 +101,7 @@ def test_token_is_taken_with_or_without_its_bearer_prefix(given: str, header: st
     assert submit.authorization(given) == header
 
 
-@pytest.mark.parametrize("given", ["", "   ", "Bearer a b"])
+@pytest.mark.parametrize("given", ["", "   ", "Bearer a b", "tökén"])
 def test_an_empty_or_spaced_token_is_refused(given: str) -> None:
     with pytest.raises(ValueError, match="token"):
         submit.authorization(given)

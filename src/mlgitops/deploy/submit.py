@@ -116,6 +116,8 @@ def authorization(token: str) -> str:
     parts = token.split()
     if not parts:
         raise ValueError("the token is empty")
+    if not token.isascii():
+        raise ValueError("the token has characters other than ASCII; is it the right value?")
     if len(parts) == 1:
         return f"Bearer {parts[0]}"
     if len(parts) == 2:
