@@ -235,7 +235,8 @@ def in_exit_handler(workflow: Workflow, step: Step) -> bool:
 
 
 def failed_step(workflow: Workflow) -> Step | None:
-    """The first step of the main run that failed (not the exit handler's), leaves first."""
+    """The earliest-started step of the main run (not the exit handler) that failed itself,
+    not a group that failed because of it."""
     failed = [
         step
         for step in steps(workflow)
