@@ -489,7 +489,8 @@ class _Player:
                     skipped = timeline.start(
                         child, task.name, "Skipped", task.template, holder, node
                     )
-                    timeline.finish(skipped, "Skipped", f"when '{task.when}' evaluated false")
+                    resolved = str(task.when).replace("{{workflow.status}}", exiting)
+                    timeline.finish(skipped, "Skipped", f"when '{resolved}' evaluated false")
                     continue
                 phase = self.node(task.template, child, task.name, holder, node, exiting=exiting)
                 if self.hung:
