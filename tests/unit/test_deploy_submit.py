@@ -351,3 +351,57 @@ def test_a_refused_connection_is_retried_then_named() -> None:
     with pytest.raises(UnreachableError, match=r"Connection refused.*ARGO_SERVER"):
         ArgoClient(http, NAMESPACE, sleep=Clock().sleep).get_workflow("w")
     assert calls == ["GET"] * 3
+
+
+# The stand-in refuses what the Argo Server refuses, so a wrong request cannot pass unseen.
+def raw(fake: FakeArgo) -> httpx.Client:
+    return httpx.Client(
+        base_url="http://argo",
+        headers={"Authorization": f"Bearer {fake.token}"},
+        transport=httpx.MockTransport(fake),
+    )
+
+
+SUBMIT = f"/api/v1/workflows/{NAMESPACE}/submit"
+GOOD = {
+    "namespace": NAMESPACE,
+    "resourceKind": "WorkflowTemplate",
+    "resourceName": TEMPLATE,
+    "submitOptions": {"parameters": [f"image={IMAGE}"]},
+}
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({**GOOD, "resourceKind": "CronWorkflow"}, "resourceKind 'CronWorkflow'"),
+        ({**GOOD, "parameters": ["image=x"]}, 'unknown field "parameters"'),
+        ({**GOOD, "namespace": "other"}, "namespace 'other' in the body differs"),
+        ({**GOOD, "submitOptions": {"parameters": ["image"]}}, "NAME=VALUE. Received: image"),
+        ({**GOOD, "submitOptions": {}}, "spec.arguments.image.value is required"),
+        ({k: v for k, v in GOOD.items() if k != "resourceName"}, "resourceName is required"),
+        ([GOOD], "must be a JSON object"),
+    ],
+)
+def test_the_standin_refuses_a_submit_body_argo_would_refuse(
+    fake: FakeArgo, body: Any, message: str
+) -> None:
+    answer = raw(fake).post(SUBMIT, json=body)
+    assert answer.status_code == 400
+    assert answer.json()["code"] == 3
+    assert message in answer.json()["message"]
+    assert fake.runs == {}
+    assert raw(fake).post(SUBMIT, json=GOOD).status_code == 200  # the good body passes
+
+
+def test_the_standin_refuses_wrong_paths_methods_and_missing_tokens(fake: FakeArgo) -> None:
+    client = raw(fake)
+    template = f"/api/v1/workflow-templates/{NAMESPACE}/{TEMPLATE}"
+    assert client.get(template).status_code == 200
+    assert client.put(template, json={}).status_code == 405
+    assert client.get("/api/v2/workflows").json() == {"code": 5, "message": "Not Found"}
+    bare = httpx.Client(base_url="http://argo", transport=httpx.MockTransport(fake))
+    refused = bare.get(template)
+    assert refused.status_code == 401
+    assert refused.json()["code"] == 16
+    assert [seen.authorization for seen in fake.seen][-1] == "none"
