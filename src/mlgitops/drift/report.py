@@ -77,8 +77,8 @@ def _summary(result: DriftResult, policy: DriftPolicy) -> str:
         f"{result.rows:,} logged rows against {result.reference_rows:,} reference rows: "
         f"{len(drifted)} of {len(inputs)} input features drifted"
         + (f" ({', '.join(f'`{name}`' for name in drifted)})" if drifted else "")
-        + f"; retraining is due from {policy.min_drifted_features}"
-        + (" or when the score drifts." if policy.score_drift_retrains else ".")
+        + f"; retraining is due at {policy.min_drifted_features} drifted input features"
+        + (", or when the score drifts." if policy.score_drift_retrains else ".")
     ]
     if score is not None:
         state = "drifted" if score.drifted else "is stable"

@@ -218,3 +218,23 @@ def test_big_inputs_show_a_progress_bar_on_a_terminal() -> None:
     with _progress(Console(file=quiet, force_terminal=False), 200 * 2**20) as advance:
         advance(100 * 2**20)
     assert quiet.getvalue() == ""  # CI logs get the summary line only
+
+
+def test_the_markdown_says_the_verdict_counts_and_policy(
+    tmp_path: Path, reference: Path, policy: DriftPolicy
+) -> None:
+    log = write_log(tmp_path / "log.jsonl", customers(1_000, seed=4, charges_scale=1.3))
+    strict = dataclasses.replace(policy, min_drifted_features=3, score_drift_retrains=False)
+
+    run_drift(reference_path=reference, current=log, out=tmp_path / "out", policy=strict)
+
+    markdown = (tmp_path / "out" / "drift.md").read_text()
+    assert markdown.startswith("## Drift check: no drift\n")
+    assert (
+        "1,000 logged rows against 3,000 reference rows: 1 of 4 input features drifted "
+        "(`charges`); retraining is due at 3 drifted input features."
+    ) in markdown
+    assert "PSI is at least 0.2 and its two-sample test gives p below 0.01" in markdown
+    rows = [line for line in markdown.splitlines() if line.startswith("| `")]
+    assert rows[0].startswith("| `charges` | numeric |")  # drifted first
+    assert len(rows) == 5  # four inputs and the score
