@@ -10,6 +10,7 @@ codes, a second each less), with the environment set the same way.
 
 from __future__ import annotations
 
+import copy
 import os
 import socket
 import subprocess
@@ -194,6 +195,7 @@ def test_a_run_that_succeeds_prints_each_step_in_order_and_exits_0(
     for task in task_names(stored, stored["spec"]["onExit"]):
         assert f"exit handler > {task} Skipped" in run.flat
     assert argo.fake.token not in run.output
+    assert "warning" not in run.output  # the stored template is the one this commit renders
     calls = [(seen.method, seen.path) for seen in argo.fake.seen[:2]]
     assert calls == [
         ("GET", f"/api/v1/workflow-templates/{NAMESPACE}/{workflow.TEMPLATE_NAME}"),
@@ -251,11 +253,11 @@ def test_the_wait_defaults_to_the_workflow_timeout_in_params(
 ) -> None:
     argo.fake.script = "hang"
     params = argo.home / "params.yaml"
-    deploy = {**settings["deploy"], "workflow_timeout_seconds": 0.3}
+    deploy = {**settings["deploy"], "workflow_timeout_seconds": 1, "rollout_timeout_seconds": 1}
     params.write_text(yaml.safe_dump({**settings, "deploy": deploy}), encoding="utf-8")
     run = argo.deploy("--params", str(params))
     assert run.returncode == 1, run.output
-    assert "is still Running after 0.3 s (--timeout)" in run.flat
+    assert "is still Running after 2 s (--timeout)" in run.flat
 
 
 def test_an_empty_phase_at_first_is_waited_through(argo: Setup) -> None:
@@ -316,6 +318,20 @@ def test_a_forbidden_token_is_a_clear_403_that_never_shows_the_token(argo: Setup
     assert 'cannot get resource "workflowtemplates"' in run.flat
     assert "lacks a permission" in run.flat
     assert "can-read-nothing-42" not in run.output
+
+
+def test_a_template_that_differs_from_the_rendered_one_is_warned_about(
+    argo: Setup, stored: dict[str, Any]
+) -> None:
+    changed = copy.deepcopy(stored)
+    changed["spec"]["serviceAccountName"] = "someone-else"
+    argo.fake.add_template(changed, NAMESPACE)
+    run = argo.deploy()
+    assert run.returncode == 0, run.output
+    assert (
+        f"deploy: warning: the {workflow.TEMPLATE_NAME} in {NAMESPACE} differs from what this "
+        "commit renders (spec.serviceAccountName); re-apply deploy/workflow-template.yaml"
+    ) in run.flat
 
 
 def test_a_missing_template_is_named_with_its_namespace(argo: Setup) -> None:

@@ -33,7 +33,6 @@ _PHASE_STYLES = {
     "Skipped": "dim",
     "Omitted": "dim",
 }
-DEFAULT_TIMEOUT = 1800.0  # seconds, when params.yaml has no deploy.workflow_timeout_seconds
 # An image reference as `docker` takes it: no spaces, no shell or YAML surprises.
 _IMAGE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/:@+-]*")
 
@@ -68,8 +67,8 @@ def deploy(
         typer.Option(
             "--timeout",
             min=0,
-            help="Seconds to follow the run before giving up (default: the workflow's own "
-            "deploy.workflow_timeout_seconds).",
+            help="Seconds to follow the run before giving up (default: deploy."
+            "workflow_timeout_seconds + deploy.rollout_timeout_seconds, the run's own limit).",
         ),
     ] = None,
     poll_interval: Annotated[
@@ -94,6 +93,7 @@ def deploy(
     """Submit the deploy workflow for --image and follow it; exit 0 only when it succeeded."""
     # Imported here: Hera's models take most of a second to import, and only deploy needs them.
     from mlgitops.deploy import render, workflow
+    from mlgitops.deploy.manifests import DeploySettings
     from mlgitops.deploy.submit import ArgoClient, follow, make_http_client, phase_of
 
     settings = load_settings(params)
@@ -104,11 +104,14 @@ def deploy(
         typer.echo(render.dry_run(settings, image), nl=False)
         return
     template = workflow.TEMPLATE_NAME
-    # Argo stops the run itself after workflow_timeout_seconds, so waiting that long sees it end.
-    timeout = timeout if timeout is not None else _default_timeout(settings)
-    where = namespace or _setting(settings, "namespace")
-    if not where:
-        raise UsageError("deploy: no namespace; pass --namespace or set deploy.namespace in params")
+    deploy_settings = DeploySettings.from_params(settings)
+    # Argo stops the run after workflow_timeout_seconds; its exit handler may then still wait
+    # for the rollback's rollout, so waiting that long sees the run end.
+    if timeout is None:
+        timeout = float(
+            deploy_settings.workflow_timeout_seconds + deploy_settings.rollout_timeout_seconds
+        )
+    where = namespace or deploy_settings.namespace
     if not server:
         raise UsageError("deploy: no Argo Server; set ARGO_SERVER or pass --server https://...")
     if "://" not in server:  # host:port, as the argo CLI takes ARGO_SERVER: TLS by default
@@ -123,7 +126,14 @@ def deploy(
         raise UsageError(f"deploy: ARGO_TOKEN is malformed: {error}") from None
     with http:
         client = ArgoClient(http, where)
-        _check_template(client, template)
+        stored = _check_template(client, template)
+        difference = _stale(stored, workflow.template(settings).to_dict())
+        if difference is not None:
+            console.print(
+                f"deploy: warning: the {template} in {where} differs from what this commit "
+                f"renders ({difference}); re-apply deploy/workflow-template.yaml",
+                style="yellow",
+            )
         submitted = client.submit(template, {workflow.IMAGE: image})
         name = str(submitted.metadata.name)
         look = f"argo get -n {where} {name}, or {client.link(name)}"
@@ -163,22 +173,6 @@ def load_settings(path: Path) -> dict[str, Any]:
     return settings
 
 
-def _setting(settings: dict[str, Any], key: str) -> str | None:
-    section = settings.get("deploy")
-    value = section.get(key) if isinstance(section, dict) else None
-    return str(value) if value else None
-
-
-def _default_timeout(settings: dict[str, Any]) -> float:
-    value = _setting(settings, "workflow_timeout_seconds")
-    try:
-        return float(value) if value is not None else DEFAULT_TIMEOUT
-    except ValueError:
-        raise UsageError(
-            f"deploy: deploy.workflow_timeout_seconds {value!r} in params is not a number"
-        ) from None
-
-
 def _token() -> str | None:
     """ARGO_TOKEN; unset or blank sends no token (a server in `--auth-mode=server` needs none)."""
     return os.environ.get("ARGO_TOKEN", "").strip() or None
@@ -205,6 +199,38 @@ def _check_template(client: ArgoClient, name: str) -> WorkflowTemplate:
             "deploy/"
         )
     return stored
+
+
+def _stale(stored: WorkflowTemplate, rendered: dict[str, Any]) -> str | None:
+    """Where the server's template spec first differs from the rendered one, or None.
+
+    Both go through Hera's model, so only content counts, not defaults or key order.
+    """
+    from hera.workflows.models import WorkflowTemplate
+
+    ours = WorkflowTemplate.model_validate(rendered).spec
+    theirs, wanted = (
+        spec.model_dump(mode="json", by_alias=True, exclude_none=True)
+        for spec in (stored.spec, ours)
+    )
+    return _first_difference(theirs, wanted, "spec")
+
+
+def _first_difference(theirs: Any, wanted: Any, path: str) -> str | None:
+    if isinstance(theirs, dict) and isinstance(wanted, dict):
+        for key in sorted(set(theirs) | set(wanted)):
+            found = _first_difference(theirs.get(key), wanted.get(key), f"{path}.{key}")
+            if found is not None:
+                return found
+        return None
+    if isinstance(theirs, list) and isinstance(wanted, list) and len(theirs) == len(wanted):
+        for index, (one, other) in enumerate(zip(theirs, wanted, strict=True)):
+            named = one.get("name") if isinstance(one, dict) else None
+            found = _first_difference(one, other, f"{path}[{named or index}]")
+            if found is not None:
+                return found
+        return None
+    return None if theirs == wanted else path
 
 
 def _say_phase(console: Console, name: str, phase: str) -> None:
