@@ -38,7 +38,8 @@ _IMAGE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/:@+-]*")
 
 app = plugin_app(
     "Roll a service image out through the Argo deploy workflow: submit the WorkflowTemplate, "
-    "follow its steps, exit 0 only when the rollout and smoke test succeeded."
+    "follow its steps, exit 0 only when the rollout and smoke test succeeded. The token comes "
+    "from ARGO_TOKEN (with or without 'Bearer ')."
 )
 
 
@@ -67,8 +68,7 @@ def deploy(
         typer.Option(
             "--timeout",
             min=0,
-            help="Seconds to follow the run before giving up (default: deploy."
-            "workflow_timeout_seconds + deploy.rollout_timeout_seconds, the run's own limit).",
+            help="Seconds to follow the run (default: its own limits in params.yaml).",
         ),
     ] = None,
     poll_interval: Annotated[
