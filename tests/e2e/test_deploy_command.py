@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -258,6 +259,34 @@ def test_the_wait_defaults_to_the_workflow_timeout_in_params(
     run = argo.deploy("--params", str(params))
     assert run.returncode == 1, run.output
     assert "is still Running after 2 s (--timeout)" in run.flat
+
+
+def test_an_interrupt_names_the_run_that_goes_on(argo: Setup) -> None:
+    argo.fake.script = "hang"
+    env = {
+        "PATH": os.pathsep.join([str(VENV_BIN), "/usr/bin", "/bin"]),
+        "HOME": str(argo.home),
+        "ARGO_SERVER": argo.url,
+        "ARGO_TOKEN": argo.fake.token,
+        **({"PYTHONPATH": os.environ["PYTHONPATH"]} if "PYTHONPATH" in os.environ else {}),
+    }
+    argv = [str(VENV_BIN / "mlgitops"), "deploy", "--image", IMAGE, "--params", str(PARAMS)]
+    argv += ["--namespace", NAMESPACE, "--poll-interval", "0.05"]
+    with subprocess.Popen(argv, env=env, stderr=subprocess.PIPE, text=True) as process:
+        assert process.stderr is not None
+        seen = []
+        for line in process.stderr:  # wait until it follows the run, then press Ctrl-C
+            seen.append(line)
+            if " is Running" in line:
+                process.send_signal(signal.SIGINT)
+                break
+        rest = process.stderr.read()
+        code = process.wait(timeout=30)
+    run = Run(code, "", "".join(seen) + rest)
+    assert run.returncode == 1, run.output
+    name = argo.fake.run().name
+    assert f"CheckFailedError: deploy: interrupted; the run {name} goes on without us" in run.flat
+    assert "Traceback" not in run.output
 
 
 def test_an_empty_phase_at_first_is_waited_through(argo: Setup) -> None:

@@ -152,6 +152,10 @@ def deploy(
             )
         except RemoteError as error:
             raise RemoteError(f"{error}; the run {name} may still be going: {look}") from None
+        except KeyboardInterrupt:  # Ctrl-C, or a cancelled CI job (SIGINT)
+            raise CheckFailedError(
+                f"deploy: interrupted; the run {name} goes on without us: {look}"
+            ) from None
     if not finished:
         raise CheckFailedError(
             f"deploy: {name} is still {phase_of(final)} after {timeout:g} s (--timeout); it is "
