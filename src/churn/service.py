@@ -143,7 +143,7 @@ class ChurnService:
 
         async: the work is ~0.1 ms a batch, less than a hop to a worker thread costs.
         """
-        columns = columns_of(customers)  # one pass over the models, reused by the log
+        columns = columns_of(customers)  # one pass over the dicts, reused by the log
         probabilities = self._score(self.encoder.encode_columns(columns))
         version = self.version.model_dump()
         # Plain dicts, serialised as they are (churn.answers); model_construct would cost
