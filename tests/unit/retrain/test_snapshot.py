@@ -87,3 +87,19 @@ def test_parquet_files_are_read_as_the_csv_table_text(
 def test_a_missing_incoming_folder_is_a_usage_error(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match=r"retrain\.incoming"):
         incoming_files(tmp_path / "nowhere")
+
+
+def test_a_parquet_table_keeps_its_types_and_a_value_that_does_not_fit_is_named(
+    good_raw: pd.DataFrame, tmp_path: Path
+) -> None:
+    base = good_raw.head(50).reset_index(drop=True)
+    new = good_raw.iloc[50:52].copy()
+    new["tenure"] = new["tenure"].astype(str)  # a CSV-ish file: numbers as text still fit
+    merged, change = merge_labelled(base, [("n.csv", new)], id_column="customer_id")
+    assert (change.added, len(merged)) == (2, 52)
+    assert merged.dtypes.equals(base.dtypes)
+    write_table(merged, tmp_path / "t.parquet")
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "t.parquet"), merged)
+    bad = new.assign(tenure="many")
+    with pytest.raises(UsageError, match=r"bad.csv: a value does not fit the table's column type"):
+        merge_labelled(base, [("bad.csv", bad)], id_column="customer_id")
