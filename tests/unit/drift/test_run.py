@@ -238,3 +238,18 @@ def test_the_markdown_says_the_verdict_counts_and_policy(
     rows = [line for line in markdown.splitlines() if line.startswith("| `")]
     assert rows[0].startswith("| `charges` | numeric |")  # drifted first
     assert len(rows) == 5  # four inputs and the score
+
+
+def test_without_a_logged_score_the_policy_can_leave_it_out(
+    tmp_path: Path, reference: Path, policy: DriftPolicy
+) -> None:
+    lines = customers(600, seed=18)
+    for line in lines:
+        del line["outputs"]["churn_probability"]
+    log = write_log(tmp_path / "log.jsonl", lines)
+    with pytest.raises(UsageError, match="outputs lack churn_probability"):
+        run_drift(reference_path=reference, current=log, out=tmp_path / "out", policy=policy)
+
+    no_score = dataclasses.replace(policy, score=None, ignore=(*policy.ignore, "churn_probability"))
+    report = _run(reference, log, tmp_path / "out", no_score)
+    assert sorted(report["features"]) == ["charges", "flag", "plan", "tenure"]
