@@ -7,9 +7,11 @@ SHELL := /bin/bash
 VENV := .venv
 UV_VERSION := 0.13.8
 STAMP := $(VENV)/.synced
+TOOLS := .cache/tools
+PROMTOOL := $(TOOLS)/usr/bin/promtool
 
 # The project's tools come first on PATH, so `dvc repro` runs stages with the locked Python.
-export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+export PATH := $(CURDIR)/$(VENV)/bin:$(CURDIR)/$(TOOLS)/usr/bin:$(PATH)
 export DVC_NO_ANALYTICS := 1
 export BENTOML_DO_NOT_TRACK := true
 export UV_PYTHON_DOWNLOADS := never
@@ -58,7 +60,16 @@ render: setup
 lint: setup
 	pre-commit run --all-files --show-diff-on-failure
 
-test: lint
+# promtool checks the alert rules in deploy/ (tests/unit/test_alerts.py). It comes from
+# Debian's prometheus package, unpacked into .cache/tools: no root, nothing system-wide.
+$(PROMTOOL):
+	rm -rf $(TOOLS)/deb && mkdir -p $(TOOLS)/deb
+	cd $(TOOLS)/deb && apt-get download prometheus
+	dpkg-deb -x $(TOOLS)/deb/prometheus_*.deb $(TOOLS)
+	rm -rf $(TOOLS)/deb
+	@touch $@
+
+test: lint $(PROMTOOL)
 	pytest
 
 hooks: setup
