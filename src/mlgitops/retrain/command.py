@@ -9,7 +9,7 @@ import os
 import re
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -19,9 +19,11 @@ from mlgitops.errors import UsageError
 from mlgitops.plugin import plugin_app
 from mlgitops.publish.assets import web_url
 from mlgitops.publish.github import DEFAULT_API_URL, GitHubClient, make_http_client
-from mlgitops.retrain.flow import Outcome, RetrainRequest, retrain_pr
 from mlgitops.retrain.settings import load_settings
 from mlgitops.retrain.verdict import read_verdict
+
+if TYPE_CHECKING:
+    from mlgitops.retrain.flow import Outcome
 
 _REPO = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 
@@ -71,6 +73,9 @@ def command(
                 "GITHUB_TOKEN is not set; set it to a token that may push branches and open pull "
                 "requests (contents: write, pull-requests: write), or pass --dry-run"
             )
+    # Here, not on top: the flow imports pandas, and every `mlgitops` command would pay for it.
+    from mlgitops.retrain.flow import RetrainRequest, retrain_pr
+
     api_url = os.environ.get("GITHUB_API_URL", "").strip() or DEFAULT_API_URL
     request = RetrainRequest(
         root=Path.cwd(),
