@@ -124,9 +124,11 @@ def compare(
         if score is not None and chunk.scores is not None:
             score.add(chunk.scores)
     notes = []
-    if reference.score is None:
+    if policy.score is None:
+        notes.append("the model's scores were not compared (drift.score is null)")
+    elif reference.score is None:
         notes.append(
-            f"no score reference: {reference.path} has no {policy.score or 'score'} column, "
+            f"no score reference: {reference.path} has no {policy.score} column, "
             "so the model's scores were not compared"
         )
     if rows < policy.min_rows:

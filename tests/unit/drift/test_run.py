@@ -253,3 +253,4 @@ def test_without_a_logged_score_the_policy_can_leave_it_out(
     no_score = dataclasses.replace(policy, score=None, ignore=(*policy.ignore, "churn_probability"))
     report = _run(reference, log, tmp_path / "out", no_score)
     assert sorted(report["features"]) == ["charges", "flag", "plan", "tenure"]
+    assert report["notes"] == ["the model's scores were not compared (drift.score is null)"]
