@@ -77,13 +77,16 @@ def run_drift(
     images = {
         feature.name: image_name(feature.name) for feature in result.features if feature.drifted
     }
-    out.mkdir(parents=True, exist_ok=True)
-    for feature in result.features:
-        if feature.drifted:
-            save_plot(feature, out)
     data = to_json(result, policy, reference=reference_path, current=files, images=images)
-    (out / "drift.json").write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-    (out / "drift.md").write_text(to_markdown(result, policy, images=images), encoding="utf-8")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        for feature in result.features:
+            if feature.drifted:
+                save_plot(feature, out)
+        (out / "drift.json").write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+        (out / "drift.md").write_text(to_markdown(result, policy, images=images), encoding="utf-8")
+    except OSError as error:
+        raise UsageError(f"drift: cannot write the report to {out} ({error}); pass --out") from None
     return result
 
 

@@ -35,9 +35,14 @@ def _params(tmp_path: Path, **changes: Any) -> Path:
 
 
 def drift(
-    tmp_path: Path, reference: Path, current: Path, *, params: Path | None = None
+    tmp_path: Path,
+    reference: Path,
+    current: Path,
+    *,
+    params: Path | None = None,
+    out: Path | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    out = tmp_path / "out"
+    out = out or tmp_path / "out"
     return subprocess.run(
         [
             str(VENV_BIN / "mlgitops"),
@@ -202,17 +207,20 @@ def test_without_a_score_column_the_score_is_not_compared(tmp_path: Path) -> Non
         (("reference.parquet", "nowhere"), "--current nowhere not found"),
         (("reference.parquet", "empty"), "no request logs (requests-worker*.jsonl*) in empty"),
         (("broken.parquet", "logs"), "reference broken.parquet is not a readable table"),
+        (("reference.parquet", "logs", "a-file"), "drift: cannot write the report to a-file"),
     ],
 )
 def test_missing_or_broken_inputs_exit_2(
-    tmp_path: Path, reference: Path, args: tuple[str, str], message: str, monkeypatch: Any
+    tmp_path: Path, reference: Path, args: tuple[str, ...], message: str, monkeypatch: Any
 ) -> None:
     monkeypatch.chdir(tmp_path)
     write_log(tmp_path / "logs" / "requests-worker1.jsonl", customers(5, seed=0))
     (tmp_path / "empty").mkdir()
     (tmp_path / "broken.parquet").write_bytes(b"PAR1 this is not parquet")
+    (tmp_path / "a-file").write_text("in the way of --out")
+    out = Path(args[2]) if len(args) > 2 else None
 
-    result = drift(tmp_path, Path(args[0]), Path(args[1]))
+    result = drift(tmp_path, Path(args[0]), Path(args[1]), out=out)
 
     assert result.returncode == 2, result.stderr
     assert message in result.stderr
