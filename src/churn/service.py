@@ -176,7 +176,7 @@ class ChurnService:
         except UploadError as error:
             status, body = rejection(error.status, error.message, error.problems)
             return cast(FilePredictions, JSONResponse(body, status_code=status))
-        columns = {column: frame[column].to_numpy() for column in self.encoder.features}
+        columns = {column: frame[column].array for column in self.encoder.features}
         probabilities = self._score(self.encoder.encode_columns(columns))
         labels = probabilities >= self.threshold
         self._after_response("predict_file", probabilities)

@@ -89,13 +89,27 @@ def test_every_request_scores_as_the_training_frame(trained: Trained) -> None:
     assert trained.raw.loc[new, "total_charges"].isna().all() and new.sum() > 0  # rule covered
 
 
-def test_every_table_row_scores_as_the_training_frame(trained: Trained) -> None:
+@pytest.mark.parametrize("arrow", [False, True], ids=["python strings", "arrow strings"])
+def test_every_table_row_scores_as_the_training_frame(trained: Trained, arrow: bool) -> None:
     encoder = Encoder.from_card(trained.card)
-    columns = {column: trained.raw[column].to_numpy() for column in encoder.features}
+    raw = trained.raw.astype(
+        dict.fromkeys(schema.CATEGORICAL, "string[pyarrow]" if arrow else object)
+    )
+    columns = {column: raw[column].array for column in encoder.features}
+    assert hasattr(columns["contract"], "__arrow_array__") == arrow
 
     got = trained.booster.predict(encoder.encode_columns(columns))
 
     np.testing.assert_allclose(got, _expected(trained), rtol=0, atol=TOLERANCE)
+
+
+@pytest.mark.parametrize("strings", ["string[pyarrow]", "str", object])
+def test_a_level_maps_to_its_position_and_anything_else_to_nan_in_a_table(
+    trained: Trained, strings: Any
+) -> None:
+    encoder = Encoder.from_card(trained.card)
+    column = pd.Series(["Two year", "Month-to-month", "Weekly", None], dtype=strings)
+    np.testing.assert_array_equal(encoder.codes("contract", column.array), [2, 0, np.nan, np.nan])
 
 
 def test_the_cards_levels_are_the_models_own_category_codes(trained: Trained) -> None:
