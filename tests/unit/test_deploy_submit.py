@@ -14,7 +14,7 @@ import pytest
 from hera.workflows import DAG, Container, Parameter, WorkflowTemplate
 from hera.workflows.models import Workflow
 
-from mlgitops.deploy import submit
+from mlgitops.deploy import run, submit
 from mlgitops.deploy.submit import (
     ArgoClient,
     BadRequestError,
@@ -129,7 +129,7 @@ def test_a_missing_or_empty_phase_is_pending(status: dict[str, Any] | None, phas
     body: dict[str, Any] = {"metadata": {"name": "w"}, "spec": {}}
     if status is not None:
         body["status"] = status
-    assert submit.phase_of(Workflow.model_validate(body)) == phase
+    assert run.phase_of(Workflow.model_validate(body)) == phase
 
 
 def test_follow_waits_through_empty_phases_to_the_end(fake: FakeArgo) -> None:
@@ -138,8 +138,8 @@ def test_follow_waits_through_empty_phases_to_the_end(fake: FakeArgo) -> None:
     client = client_for(fake, clock=clock)
     name = client.submit(TEMPLATE, {"image": IMAGE}).metadata.name
     assert name is not None
-    seen: list[submit.Change] = []
-    final, finished = submit.follow(
+    seen: list[run.Change] = []
+    final, finished = run.follow(
         client,
         name,
         timeout=600,
@@ -149,7 +149,7 @@ def test_follow_waits_through_empty_phases_to_the_end(fake: FakeArgo) -> None:
         sleep=clock.sleep,
     )
     assert finished
-    assert submit.phase_of(final) == "Succeeded"
+    assert run.phase_of(final) == "Succeeded"
     assert fake.run().polls > 3  # it went on polling past the empty statuses
     moved = [(c.step.display_name, c.step.phase) for c in seen if c.step.type == "Pod"]
     assert moved == [
@@ -172,7 +172,7 @@ def test_follow_rides_out_a_passing_5xx_and_reports_each_phase(fake: FakeArgo) -
     client.get_workflow(name)  # first poll: the run has started
     fake.outages = [502, 503]
     phases: list[str] = []
-    final, finished = submit.follow(
+    final, finished = run.follow(
         client,
         name,
         timeout=600,
@@ -183,7 +183,7 @@ def test_follow_rides_out_a_passing_5xx_and_reports_each_phase(fake: FakeArgo) -
         sleep=clock.sleep,
     )
     assert finished
-    assert submit.phase_of(final) == "Succeeded"
+    assert run.phase_of(final) == "Succeeded"
     assert phases == ["Running", "Succeeded"]
     assert fake.outages == []
     assert clock.sleeps[:2] == [0.5, 1.0]  # the retries' backoff before the first answer
@@ -195,7 +195,7 @@ def test_follow_stops_at_the_timeout_and_says_so(fake: FakeArgo) -> None:
     client = client_for(fake, clock=clock)
     name = client.submit(TEMPLATE, {"image": IMAGE}).metadata.name
     assert name is not None
-    final, finished = submit.follow(
+    final, finished = run.follow(
         client,
         name,
         timeout=30,
@@ -205,7 +205,7 @@ def test_follow_stops_at_the_timeout_and_says_so(fake: FakeArgo) -> None:
         sleep=clock.sleep,
     )
     assert not finished
-    assert submit.phase_of(final) == "Running"
+    assert run.phase_of(final) == "Running"
     assert clock.now == pytest.approx(30)
     assert max(clock.sleeps) <= 4
 
@@ -216,7 +216,7 @@ def test_a_failed_run_names_its_failed_step_and_the_exit_handler(fake: FakeArgo)
     client = client_for(fake, clock=clock)
     name = client.submit(TEMPLATE, {"image": IMAGE}).metadata.name
     assert name is not None
-    final, finished = submit.follow(
+    final, finished = run.follow(
         client,
         name,
         timeout=600,
@@ -226,14 +226,14 @@ def test_a_failed_run_names_its_failed_step_and_the_exit_handler(fake: FakeArgo)
         sleep=clock.sleep,
     )
     assert finished
-    assert submit.phase_of(final) == "Failed"
-    failed = submit.failed_step(final)
+    assert run.phase_of(final) == "Failed"
+    failed = run.failed_step(final)
     assert failed is not None
     assert (failed.display_name, failed.message) == ("smoke", SMOKE_FAILURE)
-    handler = submit.exit_handler(final)
+    handler = run.exit_handler(final)
     assert handler is not None
     assert handler.phase == "Succeeded"
-    under = [s.display_name for s in submit.steps(final) if submit.in_exit_handler(final, s)]
+    under = [s.display_name for s in run.steps(final) if run.in_exit_handler(final, s)]
     assert under == [f"{name}.onExit", "rollback", "smoke-previous"]
 
 
@@ -272,7 +272,7 @@ def test_steps_leave_out_the_root_and_group_nodes_and_keep_start_order() -> None
     workflow = Workflow.model_validate(
         {"metadata": {"name": "w"}, "spec": {}, "status": {"nodes": nodes}}
     )
-    shown = [(s.display_name, s.phase) for s in submit.steps(workflow)]
+    shown = [(s.display_name, s.phase) for s in run.steps(workflow)]
     assert shown == [("a", "Pending"), ("b", "Pending"), ("c", "Pending")]
 
 

@@ -22,7 +22,8 @@ from mlgitops.plugin import plugin_app
 if TYPE_CHECKING:
     from hera.workflows.models import Workflow, WorkflowTemplate
 
-    from mlgitops.deploy.submit import ArgoClient, Change, Step
+    from mlgitops.deploy.run import Change, Step
+    from mlgitops.deploy.submit import ArgoClient
 
 _PHASE_STYLES = {
     "Succeeded": "green",
@@ -94,7 +95,8 @@ def deploy(
     # Imported here: Hera's models take most of a second to import, and only deploy needs them.
     from mlgitops.deploy import render, workflow
     from mlgitops.deploy.manifests import DeploySettings
-    from mlgitops.deploy.submit import ArgoClient, follow, make_http_client, phase_of
+    from mlgitops.deploy.run import follow, phase_of
+    from mlgitops.deploy.submit import ArgoClient, make_http_client
 
     settings = load_settings(params)
     if not _IMAGE.fullmatch(image):
@@ -266,7 +268,7 @@ def _line(change: Change, workflow_name: str) -> Text:
 
 def _verdict(final: Workflow, name: str, look: str, console: Console) -> None:
     """Exit 0 on Succeeded; else CheckFailedError naming the failed step and the rollback."""
-    from mlgitops.deploy.submit import failed_step, phase_of
+    from mlgitops.deploy.run import failed_step, phase_of
 
     phase = phase_of(final)
     if phase == "Succeeded":
@@ -285,7 +287,7 @@ def _verdict(final: Workflow, name: str, look: str, console: Console) -> None:
 
 def _rollback(final: Workflow) -> str:
     """What the exit handler (the rollback) did, in one sentence."""
-    from mlgitops.deploy.submit import exit_handler, in_exit_handler, steps
+    from mlgitops.deploy.run import exit_handler, in_exit_handler, steps
 
     handler = exit_handler(final)
     if handler is None:
