@@ -26,6 +26,8 @@ import asyncio
 import logging
 from typing import Any, Final
 
+from starlette.responses import JSONResponse
+
 logger = logging.getLogger(__name__)
 
 PATCHED_VERSION: Final = "1.4.39"  # uv.lock's BentoML; the copy below is of its traffic.py
@@ -33,8 +35,6 @@ PATCHED_VERSION: Final = "1.4.39"  # uv.lock's BentoML; the copy below is of its
 
 async def _call(self: Any, scope: Any, receive: Any, send: Any) -> None:
     """BentoML 1.4.39's TimeoutMiddleware.__call__, its timer cancelled (marked "ours")."""
-    from starlette.responses import JSONResponse
-
     if scope["type"] not in ("http", "websocket"):
         await self.app(scope, receive, send)
         return
