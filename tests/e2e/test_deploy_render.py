@@ -147,6 +147,15 @@ def _read_only_root(writable: dict[str, Path], workdir: Path, command: list[str]
     lines, covered = ["set -euo pipefail", "mount --make-rprivate /"], []
     for target, source in writable.items():
         path = Path(target)
+        # An emptyDir on /tmp hides a checkout (and its .venv) under /tmp: show them through it.
+        hidden = [kept for kept in keep if kept.is_relative_to(path)]
+        for kept in hidden:
+            inside = source / kept.relative_to(path)
+            if kept.is_dir():
+                lines.append(f"mkdir -p {inside}")
+            else:
+                lines.append(f"mkdir -p {inside.parent} && touch {inside}")
+            lines.append(f"mount --bind {kept} {inside}")
         if not path.is_dir():  # no mount point on this machine: a read-only tmpfs on its parent
             parent = next(p for p in path.parents if p.is_dir())
             assert parent != Path("/") and not any(k.is_relative_to(parent) for k in keep)
@@ -154,7 +163,7 @@ def _read_only_root(writable: dict[str, Path], workdir: Path, command: list[str]
                 lines.append(f"mount -t tmpfs tmpfs {parent}")
                 covered.append(parent)
             lines.append(f"mkdir -p {path}")
-        lines.append(f"mount --bind {source} {path}")
+        lines.append(f"mount {'--rbind' if hidden else '--bind'} {source} {path}")
     lines += [f"mount -o remount,ro {parent}" for parent in covered]
     lines += ["mount -o remount,bind,ro /", f"cd {workdir}", 'exec "$@"']
     unshare = ["unshare", "--mount", "--fork"]
