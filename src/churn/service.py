@@ -28,6 +28,7 @@ from churn import schema, timeout_fix
 from churn.answers import Answers, FilePredictions, ModelVersion
 from churn.deferred import Deferred
 from churn.encode import columns_of
+from churn.metrics import observe_all
 from churn.middleware import RejectionMiddleware
 from churn.model_file import CARD_PATH, PARAMS_PATH, read_card, verified_model, verify_levels
 from churn.rejections import InvalidRequestFilter, rejected_counter, rejection
@@ -204,13 +205,12 @@ class ChurnService:
         return np.asarray(self.booster.predict(rows), dtype=np.float64)
 
     def _after_response(self, endpoint: str, probabilities: np.ndarray) -> None:
-        """Metrics off the request path (3.6 µs an observation, 36 ms for 10,000 scores)."""
+        """Metrics off the request path."""
         self.deferred.submit(self._observe, endpoint, probabilities)
 
     def _observe(self, endpoint: str, probabilities: np.ndarray) -> None:
         self.scored.labels(endpoint=endpoint).inc(len(probabilities))
-        for p in probabilities.tolist():
-            self.scores.observe(p)
+        observe_all(self.scores, probabilities)
 
     @bentoml.on_shutdown
     def flush(self) -> None:

@@ -25,6 +25,7 @@ SERVICE_MODULES = {
     "encode",
     "rejections",
     "middleware",
+    "metrics",
     "timeout_fix",
     "requestlog",
     "deferred",
