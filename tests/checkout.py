@@ -39,6 +39,11 @@ class Result:
     def output(self) -> str:
         return self.stdout + self.stderr
 
+    @property
+    def flat(self) -> str:
+        """The output with line wrapping undone (rich wraps messages at 80 columns)."""
+        return " ".join(self.output.split())
+
     def __str__(self) -> str:
         """The whole story, for assertion messages."""
         return (

@@ -18,6 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.checkout import Result
 from tests.standins.github import FakeGitHub
 from tests.standins.report_dir import HEAD_SHA, report_data, write_report_dir
 
@@ -28,29 +29,15 @@ VENV_BIN = Path(sys.executable).parent
 
 
 @dataclass
-class Run:
-    returncode: int
-    stdout: str
-    stderr: str
-
-    @property
-    def output(self) -> str:
-        return self.stdout + self.stderr
-
-    @property
-    def flat(self) -> str:
-        """The output with line wrapping undone (rich wraps messages at 80 columns)."""
-        return " ".join(self.output.split())
-
-
-@dataclass
 class Setup:
     fake: FakeGitHub
     api_url: str
     report: Path
     tmp: Path
 
-    def comment(self, *args: str, token: str | None = None, path_first: Path | None = None) -> Run:
+    def comment(
+        self, *args: str, token: str | None = None, path_first: Path | None = None
+    ) -> Result:
         """Runs `mlgitops comment --repo octo/churn --pr 7 --report-dir ...` and more args."""
         env = {
             "PATH": os.pathsep.join(
@@ -67,9 +54,9 @@ class Setup:
         done = subprocess.run(
             argv, env=env, capture_output=True, text=True, timeout=120, check=False
         )
-        return Run(done.returncode, done.stdout, done.stderr)
+        return Result(("mlgitops", "comment"), done.returncode, done.stdout, done.stderr)
 
-    def publish(self, *args: str) -> Run:
+    def publish(self, *args: str) -> Result:
         run = self.comment("--backend", "github", *args, token=self.fake.token)
         assert run.returncode == 0, run.output
         return run

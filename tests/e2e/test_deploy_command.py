@@ -26,6 +26,7 @@ import yaml
 
 from mlgitops import cli
 from mlgitops.deploy import render, workflow
+from tests.checkout import Result
 from tests.standins.argo import ROLLBACK_FAILURE, SMOKE_FAILURE, FakeArgo
 
 REPO = Path(__file__).resolve().parents[2]
@@ -35,23 +36,7 @@ IMAGE = "ghcr.io/octo/churn-service:3f2a9c1"
 VENV_BIN = Path(sys.executable).parent
 
 
-@dataclass
-class Run:
-    returncode: int
-    stdout: str
-    stderr: str
-
-    @property
-    def output(self) -> str:
-        return self.stdout + self.stderr
-
-    @property
-    def flat(self) -> str:
-        """The output with line wrapping undone."""
-        return " ".join(self.output.split())
-
-
-def mlgitops_deploy(*args: str, server: str | None, token: str | None, home: Path) -> Run:
+def mlgitops_deploy(*args: str, server: str | None, token: str | None, home: Path) -> Result:
     """Runs `mlgitops deploy --image IMAGE ...` with only the environment CI would give it."""
     env = {
         "PATH": os.pathsep.join([str(VENV_BIN), "/usr/bin", "/bin"]),
@@ -68,7 +53,7 @@ def mlgitops_deploy(*args: str, server: str | None, token: str | None, home: Pat
     done = subprocess.run(
         [*argv, *args], env=env, capture_output=True, text=True, timeout=120, check=False
     )
-    return Run(done.returncode, done.stdout, done.stderr)
+    return Result(("mlgitops", "deploy"), done.returncode, done.stdout, done.stderr)
 
 
 def in_process(
@@ -77,7 +62,7 @@ def in_process(
     token: str | None,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
-) -> Run:
+) -> Result:
     """`cli.main()` with the argv and environment `mlgitops_deploy` would give the subprocess."""
     monkeypatch.setenv("COLUMNS", "200")
     for key, value in (("ARGO_SERVER", server), ("ARGO_TOKEN", token)):
@@ -92,7 +77,9 @@ def in_process(
         cli.main()
     captured = capsys.readouterr()
     code = exited.value.code
-    return Run(code if isinstance(code, int) else 1, captured.out, captured.err)
+    return Result(
+        ("mlgitops", "deploy"), code if isinstance(code, int) else 1, captured.out, captured.err
+    )
 
 
 @pytest.fixture(scope="module")
@@ -138,7 +125,7 @@ class Setup:
 
     def deploy(
         self, *args: str, token: str | None = "", server: str | None = None, process: bool = False
-    ) -> Run:
+    ) -> Result:
         """`mlgitops deploy` at the stand-in in NAMESPACE, polling fast, with the fake's token;
         in a subprocess when `process`, else through `cli.main()`."""
         argv = ("--namespace", NAMESPACE, "--poll-interval", "0.01", *args)
@@ -282,7 +269,7 @@ def test_an_interrupt_names_the_run_that_goes_on(argo: Setup) -> None:
                 break
         rest = process.stderr.read()
         code = process.wait(timeout=30)
-    run = Run(code, "", "".join(seen) + rest)
+    run = Result(("mlgitops", "deploy"), code, "", "".join(seen) + rest)
     assert run.returncode == 1, run.output
     name = argo.fake.run().name
     assert f"CheckFailedError: deploy: interrupted; the run {name} goes on without us" in run.flat
