@@ -12,8 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
-from tests.workflow_steps import WORKFLOWS, load_yaml, shell_steps
+from mlgitops.deploy import workflow
+from tests.standins.argo import FakeArgo, Script
+from tests.workflow_steps import REPO_ROOT, WORKFLOWS, load_yaml, shell_steps
 
 RELEASE = WORKFLOWS / "release.yml"
 
@@ -54,12 +57,36 @@ def test_deploy_secrets_only_reach_the_deploy_step(release: dict[str, Any]) -> N
     text = RELEASE.read_text()
     assert text.count("secrets.ARGO_") == 2
     deploy = _step(release["jobs"]["deploy"], "deploy")
-    assert deploy["env"]["ARGO_SERVER"] == "${{ secrets.ARGO_SERVER }}"
-    assert deploy["env"]["ARGO_TOKEN"] == "${{ secrets.ARGO_TOKEN }}"
+    assert deploy["with"]["server"] == "${{ secrets.ARGO_SERVER }}"
+    assert deploy["with"]["token"] == "${{ secrets.ARGO_TOKEN }}"
+    assert deploy["with"]["image"] == "${{ needs.image.outputs.image }}"
     assert release["jobs"]["deploy"]["environment"] == "production"
-    assert deploy["run"].strip() == 'mlgitops deploy --image "$IMAGE" --wait'
-    assert deploy["env"]["IMAGE"] == "${{ needs.image.outputs.image }}"
     assert release["jobs"]["deploy"]["needs"] == "image"
+
+
+@pytest.mark.parametrize(("script", "code"), [("succeed", 0), ("fail-smoke", 1)])
+def test_the_deploy_step_rolls_out_through_argo_and_fails_with_the_run(
+    tmp_path: Path, script: Script, code: int
+) -> None:
+    """The step as CI runs it (the composite action's shell), against the Argo stand-in."""
+    settings = yaml.safe_load((REPO_ROOT / "params.yaml").read_text())
+    fake = FakeArgo(script=script)
+    fake.add_template(workflow.template(settings).to_dict(), settings["deploy"]["namespace"])
+    image = "ghcr.io/octo/churn-service:v1"
+    with fake.serve() as url:
+        given = {"DEPLOY_IMAGE": image, "ARGO_SERVER": url, "ARGO_TOKEN": fake.token}
+        (step,) = shell_steps(RELEASE, "deploy", given, ids=["deploy"])
+        # Only the polling is faster than in CI; the rest is the step's own environment.
+        env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path)}
+        step_env = {**step.env, "DEPLOY_POLL_INTERVAL": "0.05"}
+        done = subprocess.run(
+            step.argv, cwd=REPO_ROOT, env={**env, **step_env},
+            capture_output=True, text=True, timeout=120, check=False,
+        )  # fmt: skip
+    assert done.returncode == code, done.stdout + done.stderr
+    (run,) = fake.runs.values()
+    assert run.parameters == {"image": image}
+    assert fake.token not in done.stdout + done.stderr
 
 
 def test_checkouts_keep_no_token_and_installs_restore_no_cache(release: dict[str, Any]) -> None:
