@@ -19,6 +19,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_CACHE_DIR := $(CURDIR)/.cache/uv
 export PRE_COMMIT_HOME := $(CURDIR)/.cache/pre-commit
 export MPLCONFIGDIR := $(CURDIR)/.cache/matplotlib
+export DVC_SITE_CACHE_DIR := $(CURDIR)/.cache/dvc-site
 
 .PHONY: help setup run serve render test lint hooks clean
 
