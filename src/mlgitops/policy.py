@@ -14,9 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-
 from mlgitops.errors import UsageError
+from mlgitops.params import read_params
 
 _KEYS = {"metric", "file", "better", "at_least", "at_most", "max_worsening"}
 
@@ -62,9 +61,7 @@ def parse_policy(section: Any, *, source: str = "params.yaml") -> list[MetricRul
 
 def load_policy(params_path: Path) -> list[MetricRule]:
     """The policy from a params file; a missing file or section is a UsageError."""
-    if not params_path.exists():
-        raise UsageError(f"{params_path} not found; run from the repository root or pass --params")
-    params = yaml.safe_load(params_path.read_text()) or {}
+    params = read_params(params_path)
     if "gate" not in params:
         raise UsageError(f"{params_path} has no 'gate' section; see docs/pr-loop.md for its shape")
     return parse_policy(params["gate"], source=str(params_path))

@@ -22,7 +22,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from mlgitops.errors import CheckFailedError, UsageError
-from mlgitops.plugin import plugin_app
+from mlgitops.plugin import plugin_app, run
 
 TOLERANCE = 1e-6  # the service and the card's booster compute the same float, bar rounding
 
@@ -340,6 +340,4 @@ def smoke(
 
 
 if __name__ == "__main__":  # the deploy workflow runs `python -m mlgitops.smoke` inside the Bento
-    from mlgitops.plugin import run
-
     run(app)

@@ -12,11 +12,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-import yaml
 from rich.console import Console
 from rich.text import Text
 
 from mlgitops.errors import CheckFailedError, RemoteError, UsageError
+from mlgitops.params import read_params
 from mlgitops.plugin import plugin_app
 
 if TYPE_CHECKING:
@@ -98,7 +98,10 @@ def deploy(
     from mlgitops.deploy.run import follow, phase_of
     from mlgitops.deploy.submit import ArgoClient, make_http_client
 
-    settings = load_settings(params)
+    try:
+        settings = read_params(params)
+    except UsageError as error:  # every deploy message starts "deploy:"
+        raise UsageError(f"deploy: {error}") from None
     if not _IMAGE.fullmatch(image):
         raise UsageError(f"deploy: --image {image!r} is not an image reference (REGISTRY/NAME:TAG)")
     render.model_version(image)  # the tag becomes the model version label: refuse a bad one here
@@ -164,19 +167,6 @@ def deploy(
             f"left running. Look at it with {look}"
         )
     _verdict(final, name, look, console)
-
-
-def load_settings(path: Path) -> dict[str, Any]:
-    """The whole params file (the renderer takes all of it); UsageError when unreadable."""
-    if not path.is_file():
-        raise UsageError(f"deploy: {path} not found; run from the repository root or pass --params")
-    try:
-        settings = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as error:
-        raise UsageError(f"deploy: {path} is not valid YAML ({error})") from None
-    if not isinstance(settings, dict):
-        raise UsageError(f"deploy: {path} must hold a mapping of sections")
-    return settings
 
 
 def _token() -> str | None:

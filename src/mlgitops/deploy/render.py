@@ -21,6 +21,7 @@ import yaml
 from mlgitops.deploy import manifests, monitoring, workflow
 from mlgitops.deploy.manifests import DeploySettings
 from mlgitops.errors import UsageError
+from mlgitops.params import read_params
 
 HEADER = (
     "# Rendered from params.yaml by `make render` (python -m mlgitops.deploy.render); "
@@ -98,26 +99,13 @@ def write(files: Mapping[str, str], out: Path) -> list[Path]:
     return removed
 
 
-def load_params(path: Path) -> dict[str, Any]:
-    """params.yaml as a mapping; UsageError when it is missing or not a mapping."""
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise UsageError(f"render: cannot read {path} ({error.strerror})") from None
-    except yaml.YAMLError as error:
-        raise UsageError(f"render: {path} is not valid YAML ({error})") from None
-    if not isinstance(data, dict):
-        raise UsageError(f"render: {path} is not a YAML mapping")
-    return data
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m mlgitops.deploy.render", description=__doc__)
     parser.add_argument("--params", type=Path, default=Path("params.yaml"))
     parser.add_argument("--out", type=Path, default=Path("deploy"))
     args = parser.parse_args(argv)
     try:
-        files = rendered(load_params(args.params))
+        files = rendered(read_params(args.params))
         removed = write(files, args.out)
     except UsageError as error:
         print(f"UsageError: {error}", file=sys.stderr)

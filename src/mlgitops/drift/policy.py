@@ -6,9 +6,8 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from mlgitops.errors import UsageError
+from mlgitops.params import read_params
 
 
 @dataclass(frozen=True)
@@ -82,12 +81,7 @@ def parse_policy(section: Any, *, source: str = "params.yaml") -> DriftPolicy:
 
 def load_policy(params_path: Path) -> DriftPolicy:
     """The policy from a params file; a missing file or section is a UsageError."""
-    if not params_path.is_file():
-        raise UsageError(f"{params_path} not found; run from the repository root or pass --params")
-    try:
-        params = yaml.safe_load(params_path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as error:
-        raise UsageError(f"{params_path} is not valid YAML ({error})") from None
-    if not isinstance(params, dict) or "drift" not in params:
+    params = read_params(params_path)
+    if "drift" not in params:
         raise UsageError(f"{params_path} has no 'drift' section; see docs/drift.md for its keys")
     return parse_policy(params["drift"], source=str(params_path))

@@ -7,9 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from mlgitops.errors import UsageError
+from mlgitops.params import read_params
 
 
 @dataclass(frozen=True)
@@ -73,13 +72,4 @@ def parse_settings(params: Mapping[str, Any], *, source: Path) -> RetrainSetting
 
 def load_settings(path: Path) -> RetrainSettings:
     """params.yaml's retrain section; UsageError when the file is missing or unreadable."""
-    try:
-        params = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        message = f"{path} not found; pass --params with the repository's params.yaml"
-        raise UsageError(message) from None
-    except (yaml.YAMLError, UnicodeDecodeError) as error:
-        raise UsageError(f"{path} is not valid YAML: {error}") from None
-    if not isinstance(params, Mapping):
-        raise UsageError(f"{path} is not a YAML mapping")
-    return parse_settings(params, source=path)
+    return parse_settings(read_params(path), source=path)

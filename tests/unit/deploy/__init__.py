@@ -8,6 +8,7 @@ from typing import Any
 import yaml
 
 from mlgitops.deploy import render
+from mlgitops.params import read_params
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 DEPLOY_DIR = REPO_ROOT / "deploy"
@@ -15,7 +16,7 @@ K8S_VERSION = "1.37.0"  # the newest schemas kubernetes-validate 1.37 ships
 
 
 def repo_params() -> dict[str, Any]:
-    return render.load_params(REPO_ROOT / "params.yaml")
+    return read_params(REPO_ROOT / "params.yaml")
 
 
 def rendered_workflow() -> dict[str, Any]:
