@@ -284,8 +284,7 @@ def _rollback(final: Workflow) -> str:
         return "The exit handler (rollback) did not run."
     under = [s for s in steps(final) if in_exit_handler(final, s) and s.name != handler.name]
     ran = ", ".join(f"{s.display_name} {s.phase}" for s in under) or "no steps"
-    # The step that broke, not the groups above it that failed because of it.
-    failed = [s for s in under if s.failed and s.type not in {"Steps", "DAG"}]
+    failed = [s for s in under if s.broke]
     if failed:
         broken = failed[0]
         return (

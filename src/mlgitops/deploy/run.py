@@ -55,6 +55,11 @@ class Step:
     def failed(self) -> bool:
         return self.phase in {"Failed", "Error"}
 
+    @property
+    def broke(self) -> bool:
+        """Failed itself, not a group of steps (Steps, DAG) that failed because of one."""
+        return self.failed and self.type not in {"Steps", "DAG"}
+
 
 def _time(value: Any) -> datetime | None:
     root = getattr(value, "root", value)
@@ -111,9 +116,7 @@ def failed_step(workflow: Workflow) -> Step | None:
     """The earliest-started step of the main run (not the exit handler) that failed itself,
     not a group that failed because of it."""
     failed = [
-        step
-        for step in steps(workflow)
-        if step.failed and not in_exit_handler(workflow, step) and step.type not in {"DAG", "Steps"}
+        step for step in steps(workflow) if step.broke and not in_exit_handler(workflow, step)
     ]
     failed.sort(key=lambda step: (step.finished_at is None, _start_order(step)))
     return failed[0] if failed else None
