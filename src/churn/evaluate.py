@@ -17,7 +17,8 @@ import numpy as np
 import pandas as pd
 
 from churn import schema
-from churn.io import MODEL_PATH, TEST_PATH, TRAIN_PATH, load_params, write_parquet
+from churn.io import CARD_PATH, TEST_PATH, TRAIN_PATH, load_params, write_parquet
+from churn.model import load_model, predict, read_card
 from churn.timing import StageTimer
 
 logger = logging.getLogger(__name__)
@@ -47,11 +48,6 @@ def compute_metrics(
         "f1": metrics.f1_score(labels, predicted, zero_division=0.0),
     }
     return {name: round(float(value), 6) for name, value in values.items()}
-
-
-def predict(booster: Any, frame: pd.DataFrame) -> np.ndarray:
-    """Churn probabilities for the schema's features of `frame`."""
-    return np.asarray(booster.predict(frame[list(schema.FEATURES)]), dtype=np.float64)
 
 
 def reference_table(frame: pd.DataFrame, scores: np.ndarray) -> pd.DataFrame:
@@ -175,7 +171,7 @@ def main() -> None:
     timer = StageTimer("evaluate")
     with timer.phase("imports"):
         # The functions above import these lazily; here they are timed as imports, not work.
-        import lightgbm as lgb
+        import lightgbm  # noqa: F401
         import matplotlib
         import sklearn.calibration
         import sklearn.metrics  # noqa: F401
@@ -187,7 +183,7 @@ def main() -> None:
     threshold = float(params["threshold"])
     columns = [*schema.FEATURES, schema.LABEL]
     with timer.phase("read"):
-        booster = lgb.Booster(model_file=str(MODEL_PATH))
+        booster = load_model(read_card(CARD_PATH), root=Path())
         frames = {
             "train": pd.read_parquet(TRAIN_PATH, columns=columns),
             "test": pd.read_parquet(TEST_PATH, columns=columns),

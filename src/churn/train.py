@@ -22,6 +22,7 @@ import pandas as pd
 
 from churn import schema
 from churn.io import CARD_PATH, MODEL_PATH, RAW_PATH, TRAIN_PATH, load_params
+from churn.model import file_sha256, load_booster, predict
 from churn.timing import StageTimer
 
 logger = logging.getLogger(__name__)
@@ -29,6 +30,7 @@ logger = logging.getLogger(__name__)
 LOCK_PATH = Path("uv.lock")
 _PROGRESS_STEPS = 5
 GOLDEN_COUNT = 5  # customers whose stored probabilities the smoke test checks against a service
+GOLDEN_TOLERANCE = 1e-6  # a service computes the same float as the booster here, bar rounding
 
 
 def file_digest(path: Path, algorithm: str) -> str:
@@ -99,7 +101,7 @@ def model_card(
         "model": {
             "path": str(model_path),
             "format": "lightgbm-text",
-            "sha256": file_digest(model_path, "sha256"),
+            "sha256": file_sha256(model_path),
         },
         "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "git": {"revision": _git("rev-parse", "HEAD"), "dirty": bool(status)},
@@ -143,22 +145,32 @@ def request_fields(row: pd.Series) -> dict[str, Any]:
     return fields
 
 
-def golden_customers(frame: pd.DataFrame, model_path: Path) -> list[dict[str, Any]]:
-    """A fixed handful of training customers with the saved model's probabilities.
+def golden_customers(
+    frame: pd.DataFrame, model_path: Path, *, threshold: float | None = None
+) -> dict[str, Any]:
+    """The card's golden cases (mlgitops.golden): a fixed handful of training customers as
+    /predict takes them, with the saved model's probabilities (and labels, given the threshold).
 
     The smallest ids, plus the first new customer (tenure 0, blank total_charges), so a
     deployed service can be checked against known answers, the null rule included.
     """
-    import lightgbm as lgb
-
     ordered = frame.sort_values(schema.ID)
     newcomers = ordered[ordered["tenure"] == 0].head(1)
     picked = pd.concat([ordered.head(GOLDEN_COUNT - len(newcomers)), newcomers])
-    scores = lgb.Booster(model_file=str(model_path)).predict(picked[list(schema.FEATURES)])
-    return [
-        {"customer": request_fields(row), "churn_probability": float(score)}
-        for (_, row), score in zip(picked.iterrows(), scores, strict=True)
-    ]
+    scores = predict(load_booster(model_path), picked)
+    cases = []
+    for (_, row), score in zip(picked.iterrows(), scores, strict=True):
+        expected: dict[str, Any] = {"churn_probability": float(score)}
+        if threshold is not None:
+            expected["churn"] = bool(score >= threshold)
+        cases.append({"input": request_fields(row), "expected": expected})
+    return {
+        "route": "/predict",
+        "request_key": "customers",
+        "response_key": None,  # a batchable BentoML API answers with the bare list
+        "tolerance": GOLDEN_TOLERANCE,
+        "cases": cases,
+    }
 
 
 def main() -> None:
