@@ -15,8 +15,8 @@ from hera.workflows import DAG, Container, Parameter, WorkflowTemplate
 from hera.workflows.models import Workflow
 
 from mlgitops.deploy import run, submit
-from mlgitops.deploy.submit import (
-    ArgoClient,
+from mlgitops.deploy.submit import ArgoClient
+from mlgitops.errors import (
     BadRequestError,
     ForbiddenError,
     NotFoundError,

@@ -176,8 +176,8 @@ def _token() -> str | None:
 
 def _check_template(client: ArgoClient, name: str) -> WorkflowTemplate:
     """The template on the server; a missing one, or one without the image parameter, is named."""
-    from mlgitops.deploy.submit import NotFoundError
     from mlgitops.deploy.workflow import IMAGE
+    from mlgitops.errors import NotFoundError
 
     try:
         stored = client.get_template(name)

@@ -9,30 +9,12 @@ from mlgitops.publish.assets import upload_images, web_url
 from mlgitops.publish.cml import publish_with_cml
 from mlgitops.publish.command import Backend, ReportFiles, publish, read_report_dir
 from mlgitops.publish.comment import build_body, marker, upsert_comment
-from mlgitops.publish.errors import (
-    ConflictError,
-    ForbiddenError,
-    GitHubError,
-    NotFoundError,
-    RateLimitError,
-    ServerError,
-    UnauthorizedError,
-    UnreachableError,
-)
 from mlgitops.publish.github import GitHubClient, make_http_client
 
 __all__ = [
     "Backend",
-    "ConflictError",
-    "ForbiddenError",
     "GitHubClient",
-    "GitHubError",
-    "NotFoundError",
-    "RateLimitError",
     "ReportFiles",
-    "ServerError",
-    "UnauthorizedError",
-    "UnreachableError",
     "build_body",
     "make_http_client",
     "marker",

@@ -11,7 +11,7 @@ import logging
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
-from mlgitops.publish.errors import ConflictError, NotFoundError
+from mlgitops.errors import ConflictError, NotFoundError
 from mlgitops.publish.github import GitHubClient
 
 logger = logging.getLogger(__name__)

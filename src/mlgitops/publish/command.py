@@ -18,12 +18,11 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from mlgitops.errors import UsageError
+from mlgitops.errors import NotFoundError, UsageError
 from mlgitops.plugin import plugin_app
 from mlgitops.publish.assets import DEFAULT_BRANCH, upload_images, web_url
 from mlgitops.publish.cml import find_cml, publish_with_cml
 from mlgitops.publish.comment import build_body, linked_images, upsert_comment
-from mlgitops.publish.errors import NotFoundError
 from mlgitops.publish.github import DEFAULT_API_URL, GitHubClient, make_http_client
 
 logger = logging.getLogger(__name__)
@@ -100,9 +99,7 @@ def publish(
     try:
         client.get_pull(repo, pr)
     except NotFoundError as error:
-        raise NotFoundError(
-            error.method, error.url, error.status, f"{repo} has no pull request #{pr}"
-        ) from None
+        raise error.with_message(f"{repo} has no pull request #{pr}") from None
     urls = upload_images(
         client, repo, files.images, pr=pr, sha=sha, branch=assets_branch, site=site
     )

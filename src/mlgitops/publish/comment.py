@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from mlgitops.publish.errors import ServerError, UnreachableError
+from mlgitops.errors import ServerError, UnreachableError
 from mlgitops.publish.github import GitHubClient
 
 logger = logging.getLogger(__name__)

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from mlgitops.publish.errors import ConflictError, ServerError
+from mlgitops.errors import ConflictError, ServerError
 from mlgitops.publish.github import GitHubClient, make_http_client
 from mlgitops.retrain.pull_request import OpenPull, find_open_pull, open_or_update
 from tests.standins.github import FakeGitHub

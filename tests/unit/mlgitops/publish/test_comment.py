@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from mlgitops.errors import ServerError
 from mlgitops.publish.comment import (
     COMMENT_LIMIT,
     build_body,
@@ -14,7 +15,6 @@ from mlgitops.publish.comment import (
     split_headline,
     upsert_comment,
 )
-from mlgitops.publish.errors import ServerError
 from mlgitops.publish.github import GitHubClient
 from mlgitops.report.markdown import render_markdown
 from tests.standins.github import FakeGitHub

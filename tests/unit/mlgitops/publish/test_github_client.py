@@ -7,15 +7,16 @@ import base64
 import httpx
 import pytest
 
-from mlgitops.errors import RemoteError
-from mlgitops.publish.errors import (
+from mlgitops.errors import (
     ForbiddenError,
     NotFoundError,
     RateLimitError,
+    RemoteError,
     ServerError,
     UnauthorizedError,
     UnreachableError,
 )
+from mlgitops.http import RetryPolicy
 from mlgitops.publish.github import GitHubClient, make_http_client
 from tests.standins.github import FakeGitHub
 from tests.unit.mlgitops.publish.conftest import PR, REPO, Waits
@@ -156,7 +157,7 @@ def test_connection_errors_are_retried_then_reported(waits: Waits) -> None:
 
     http = make_http_client("t", transport=httpx.MockTransport(refuse))
     with http, pytest.raises(UnreachableError, match=r"could not reach GitHub .*GITHUB_API_URL"):
-        GitHubClient(http, sleep=waits, attempts=3).get_repo(REPO)
+        GitHubClient(http, sleep=waits, retry=RetryPolicy(attempts=3, backoff=1.0)).get_repo(REPO)
     assert waits == [1.0, 2.0]
 
 
