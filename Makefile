@@ -26,7 +26,7 @@ export DVC_SITE_CACHE_DIR := $(CURDIR)/.cache/dvc-site
 help:
 	@echo "make run    reproduce the pipeline from the DVC remote and show the metrics"
 	@echo "make serve  build the BentoML service from the DVC-tracked model, serve it on :3000"
-	@echo "make render render deploy/ (Argo workflow, RBAC) from params.yaml; commit the result"
+	@echo "make render render deploy/ (Argo workflows, RBAC, alerts) from params.yaml; commit the result"
 	@echo "make test   lint (pre-commit) and run the tests"
 	@echo "make hooks  install the git hooks (pre-commit, DVC checkout/push)"
 
@@ -56,7 +56,7 @@ serve: setup
 
 # deploy/ holds only what this renders (a test fails when it is stale).
 render: setup
-	python -m mlgitops.deploy.render
+	mlgitops render
 
 lint: setup
 	pre-commit run --all-files --show-diff-on-failure

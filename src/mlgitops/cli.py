@@ -9,6 +9,7 @@ import typer
 
 from mlgitops import __version__, gate, smoke
 from mlgitops.deploy import command as deploy
+from mlgitops.deploy import render_command as render
 from mlgitops.drift import command as drift
 from mlgitops.plugin import run
 from mlgitops.publish import command as comment
@@ -17,9 +18,10 @@ from mlgitops.retrain import command as retrain
 
 app = typer.Typer(
     name="mlgitops",
-    help="CI plugins for DVC repositories: report, gate, comment, deploy, drift.",
+    help="CI plugins for DVC repositories: one command per plugin.",
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
+    rich_markup_mode=None,  # click's plain help: typer's rich help shows every flag as <bool>
 )
 
 
@@ -38,14 +40,19 @@ def _root(
     """CI plugins for DVC repositories."""
 
 
-# One `typer.Typer` per plugin, named after its subcommand.
-app.add_typer(report_app, name="report")
-app.add_typer(gate.app, name="gate")
-app.add_typer(comment.app, name="comment")
-app.add_typer(smoke.app, name="smoke")
-app.add_typer(deploy.app, name="deploy")
-app.add_typer(drift.app, name="drift")
-app.add_typer(retrain.app, name="retrain-pr")
+# One `typer.Typer` per plugin, named after its subcommand, with the line `mlgitops --help` shows.
+_COMMANDS = [
+    ("report", report_app, "Compare two revisions of a DVC repository: the PR report."),
+    ("gate", gate.app, "Apply the quality policy to a report: exit 1 when it breaks."),
+    ("comment", comment.app, "Publish the report as one comment per pull request."),
+    ("smoke", smoke.app, "Smoke-test a running model service with real requests."),
+    ("deploy", deploy.app, "Roll an image out through the Argo deploy workflow."),
+    ("render", render.app, "Render deploy/ (Argo workflows, RBAC, alerts) from params."),
+    ("drift", drift.app, "Compare logged requests with the training reference."),
+    ("retrain-pr", retrain.app, "Open the retraining pull request when drift makes it due."),
+]
+for _name, _plugin, _line in _COMMANDS:
+    app.add_typer(_plugin, name=_name, short_help=_line)
 
 
 def main() -> None:

@@ -18,7 +18,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from mlgitops.errors import CheckFailedError, UsageError
-from mlgitops.plugin import plugin_app
+from mlgitops.plugin import PARAMS, params_option, plugin_app
 from mlgitops.policy import MetricRule, load_policy
 
 _SCHEMA_VERSION = 1
@@ -272,9 +272,7 @@ def gate(
     report: Annotated[
         Path, typer.Option("--report", help="The report.json that `mlgitops report` wrote.")
     ] = Path("report/report.json"),
-    params: Annotated[
-        Path, typer.Option("--params", help="The params file whose `gate` section is the policy.")
-    ] = Path("params.yaml"),
+    params: Annotated[Path, params_option("gate")] = PARAMS,
     out: Annotated[
         Path | None,
         typer.Option("--out", help="Also write the verdict as markdown here (report/gate.md)."),

@@ -26,6 +26,7 @@ import yaml
 
 from mlgitops import cli
 from mlgitops.deploy import render, workflow
+from mlgitops.settings import DeploySettings, parse_settings
 from tests.checkout import Result
 from tests.standins.argo import ROLLBACK_FAILURE, SMOKE_FAILURE, FakeArgo
 
@@ -91,7 +92,8 @@ def settings() -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def stored(settings: dict[str, Any]) -> dict[str, Any]:
     """The WorkflowTemplate as our code renders it, as the cluster would hold it."""
-    manifest: dict[str, Any] = workflow.template(settings).to_dict()
+    deploy = parse_settings(DeploySettings, settings, section="deploy")
+    manifest: dict[str, Any] = workflow.template(deploy).to_dict()
     return manifest
 
 
@@ -451,7 +453,8 @@ def test_dry_run_prints_the_rendered_files_for_the_image_and_contacts_nothing(
 ) -> None:
     run = argo.deploy("--dry-run")
     assert run.returncode == 0, run.output
-    assert run.stdout == render.dry_run(settings, IMAGE)
+    deploy = parse_settings(DeploySettings, settings, section="deploy")
+    assert run.stdout == render.dry_run(deploy, IMAGE)
     documents = [doc for doc in yaml.safe_load_all(run.stdout) if doc]
     kinds = {doc.get("kind") for doc in documents}
     assert {"WorkflowTemplate", "Deployment"} <= kinds

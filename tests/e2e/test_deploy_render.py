@@ -39,14 +39,8 @@ def _run(
 
 
 def test_render_as_a_user_runs_it_writes_what_is_committed(tmp_path: Path) -> None:
-    result = _run(
-        sys.executable,
-        "-m",
-        "mlgitops.deploy.render",
-        "--out",
-        str(tmp_path / "deploy"),
-        cwd=REPO_ROOT,
-    )
+    mlgitops = str(Path(sys.executable).with_name("mlgitops"))
+    result = _run(mlgitops, "render", "--out", str(tmp_path / "deploy"), cwd=REPO_ROOT)
     assert result.returncode == 0, result.stderr
     written = {p.relative_to(tmp_path / "deploy") for p in (tmp_path / "deploy").rglob("*")}
     committed = {p.relative_to(REPO_ROOT / "deploy") for p in (REPO_ROOT / "deploy").rglob("*")}
@@ -61,7 +55,7 @@ def test_render_as_a_user_runs_it_writes_what_is_committed(tmp_path: Path) -> No
 def test_make_render_is_a_documented_target() -> None:
     result = _run("make", "-n", "render", cwd=REPO_ROOT)
     assert result.returncode == 0, result.stderr
-    assert "python -m mlgitops.deploy.render" in result.stdout
+    assert "mlgitops render" in result.stdout
     assert "make render" in _run("make", "help", cwd=REPO_ROOT).stdout
 
 
@@ -239,5 +233,5 @@ def test_the_pod_serves_and_passes_the_rendered_smoke_step_on_a_read_only_root(
     assert "smoke: passed" in result.stderr, result.stderr
     # The service wrote its request log into the emptyDir the Deployment gives it.
     (container,) = _deployment_manifest()["spec"]["template"]["spec"]["containers"]
-    log_dir = {e["name"]: e.get("value") for e in container["env"]}["CHURN_REQUEST_LOG_DIR"]
+    log_dir = {e["name"]: e.get("value") for e in container["env"]}["MLGITOPS_REQUEST_LOG_DIR"]
     assert list(empty_dirs[log_dir].glob("requests-worker*.jsonl"))

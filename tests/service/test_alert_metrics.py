@@ -20,6 +20,7 @@ import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
 from mlgitops.deploy import monitoring
+from mlgitops.settings import RenderSettings, parse_settings
 from tests.checkout import REPO_ROOT, Golden
 from tests.service.server import Running
 
@@ -28,7 +29,8 @@ SCRAPE_LABELS = {"job", "instance"}  # set by Prometheus, not by the service
 
 def _selectors() -> list[tuple[str, str, dict[str, str]]]:
     settings = yaml.safe_load((REPO_ROOT / "params.yaml").read_text())
-    rules = yaml.safe_load(monitoring.files(settings)[monitoring.ALERTS_FILE])["groups"][0]["rules"]
+    rendered = monitoring.files(parse_settings(RenderSettings, settings))
+    rules = yaml.safe_load(rendered[monitoring.ALERTS_FILE])["groups"][0]["rules"]
     found: list[tuple[str, str, dict[str, str]]] = []
     for rule in rules:
 

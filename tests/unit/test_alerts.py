@@ -22,6 +22,7 @@ from hera.workflows import CronWorkflow
 
 from mlgitops.deploy import monitoring
 from mlgitops.errors import UsageError
+from mlgitops.settings import RenderSettings, parse_settings
 from tests.checkout import REPO_ROOT
 
 SETTINGS: dict[str, Any] = yaml.safe_load((REPO_ROOT / "params.yaml").read_text())
@@ -31,14 +32,18 @@ CRON = SETTINGS["retrain"]["cron"]
 SERVICE_METRICS = {
     "bentoml_service_request_total",
     "bentoml_service_request_duration_seconds_bucket",
-    "churn_probability_bucket",
-    "churn_probability_count",
+    f"{SETTINGS['serving']['score']}_bucket",
+    f"{SETTINGS['serving']['score']}_count",
 }
 PROMTOOL = shutil.which("promtool")
 
 
+def _files(params: dict[str, Any]) -> dict[str, str]:
+    return monitoring.files(parse_settings(RenderSettings, params))
+
+
 def _rules(settings: dict[str, Any] = SETTINGS) -> list[dict[str, Any]]:
-    text = monitoring.files(settings)[monitoring.ALERTS_FILE]
+    text = _files(settings)[monitoring.ALERTS_FILE]
     document = yaml.safe_load(text)
     assert set(document) == {"groups"}
     (group,) = document["groups"]
@@ -64,7 +69,7 @@ def _selectors(expr: str) -> list[tuple[str, dict[str, str]]]:
 def test_the_rules_cover_errors_latency_and_score_shift() -> None:
     rules = _rules()
     assert [rule["alert"] for rule in rules] == [
-        "ChurnServiceErrorRate", "ChurnServiceLatencyP99", "ChurnScoreShift",
+        "ChurnServiceErrorRate", "ChurnServiceLatencyP99", "ChurnServiceScoreShift",
     ]  # fmt: skip
     for rule in rules:
         assert set(rule) == {"alert", "expr", "for", "labels", "annotations"}, rule
@@ -86,7 +91,7 @@ def test_for_durations_are_prometheus_durations_from_params() -> None:
     expected = {
         "ChurnServiceErrorRate": ALERTS["error_for"],
         "ChurnServiceLatencyP99": ALERTS["latency_for"],
-        "ChurnScoreShift": ALERTS["score_for"],
+        "ChurnServiceScoreShift": ALERTS["score_for"],
     }
     for alert, duration in expected.items():
         assert rules[alert]["for"] == duration
@@ -102,11 +107,39 @@ def test_the_thresholds_come_from_params() -> None:
     assert rules["ChurnServiceErrorRate"].endswith("> 0.125")
     assert rules["ChurnServiceLatencyP99"].startswith("histogram_quantile(0.99,")
     assert rules["ChurnServiceLatencyP99"].endswith("> 1.5")
-    assert rules["ChurnScoreShift"].endswith("> 0.3")
-    bounds = {labels.get("le") for _, labels in _selectors(rules["ChurnScoreShift"])}
+    assert rules["ChurnServiceScoreShift"].endswith("> 0.3")
+    bounds = {labels.get("le") for _, labels in _selectors(rules["ChurnServiceScoreShift"])}
     assert bounds == {"0.9", None}
     errors = _selectors(rules["ChurnServiceErrorRate"])
     assert errors[0][1]["http_response_code"] == "5.."  # the 5xx share
+
+
+def test_the_service_name_score_metric_and_buckets_come_from_params() -> None:
+    """Nothing of the example model is built in: another service and score render their own."""
+    changed = copy.deepcopy(SETTINGS)
+    changed["deploy"]["service"] = "fraud-api"
+    changed["serving"] = {"score": "fraud_score", "score_buckets": [0.25, 0.5, 0.95]}
+    changed["retrain"]["alerts"].update(score_high=0.95, job="fraud-api")
+    (group,) = yaml.safe_load(_files(changed)[monitoring.ALERTS_FILE])["groups"]
+    assert group["name"] == "fraud-api"
+    rules = {rule["alert"]: rule for rule in group["rules"]}
+    assert list(rules) == ["FraudApiErrorRate", "FraudApiLatencyP99", "FraudApiScoreShift"]
+    assert {rule["labels"]["service"] for rule in rules.values()} == {"fraud-api"}
+    selectors = _selectors(rules["FraudApiScoreShift"]["expr"])
+    assert {name for name, _ in selectors} == {"fraud_score_bucket", "fraud_score_count"}
+    assert {labels.get("le") for _, labels in selectors} == {"0.95", None}
+    assert "churn" not in _files(changed)[monitoring.ALERTS_FILE].lower()
+
+
+def test_score_high_must_be_one_of_the_services_buckets() -> None:
+    changed = copy.deepcopy(SETTINGS)
+    changed["serving"]["score_buckets"] = [0.5, 0.9]
+    with pytest.raises(UsageError) as caught:
+        _files(changed)
+    assert str(caught.value) == (
+        "params.yaml: retrain.alerts.score_high is 0.7, not a bound of the score's histogram: "
+        "expected one of serving.score_buckets [0.5, 0.9]"
+    )
 
 
 @pytest.mark.parametrize(
@@ -122,14 +155,14 @@ def test_a_bad_alert_setting_is_named(key: str, value: Any, named: str) -> None:
     changed = copy.deepcopy(SETTINGS)
     changed["retrain"]["alerts"][key] = value
     with pytest.raises(UsageError, match=named.replace(".", r"\.")):
-        monitoring.files(changed)
+        _files(changed)
 
 
 def test_promtool_accepts_the_rules_and_they_fire_on_bad_traffic(tmp_path: Path) -> None:
     if PROMTOOL is None:  # `make test` unpacks it; a missing checker must not pass silently
         pytest.fail("promtool is not on PATH: run `make test`, which unpacks it into .cache/tools")
     rules_file = tmp_path / "alerts.yaml"
-    rules_file.write_text(monitoring.files(SETTINGS)[monitoring.ALERTS_FILE])
+    rules_file.write_text(_files(SETTINGS)[monitoring.ALERTS_FILE])
     checked = subprocess.run([str(PROMTOOL), "check", "rules", str(rules_file)],
                              capture_output=True, text=True, check=False)  # fmt: skip
     assert checked.returncode == 0, checked.stdout + checked.stderr
@@ -161,7 +194,7 @@ def test_promtool_accepts_the_rules_and_they_fire_on_bad_traffic(tmp_path: Path)
                     {"eval_time": "40m", "alertname": "ChurnServiceLatencyP99",
                      "exp_alerts": [{"exp_labels": {"severity": "page", "service": "churn-service"},
                                      "exp_annotations": _annotations("ChurnServiceLatencyP99")}]},
-                    {"eval_time": "40m", "alertname": "ChurnScoreShift", "exp_alerts": []},
+                    {"eval_time": "40m", "alertname": "ChurnServiceScoreShift", "exp_alerts": []},
                 ],
             }
         ],
@@ -182,7 +215,7 @@ def _annotations(alert: str) -> dict[str, str]:
 
 
 def _cron() -> dict[str, Any]:
-    loaded: dict[str, Any] = yaml.safe_load(monitoring.files(SETTINGS)[monitoring.CRON_FILE])
+    loaded: dict[str, Any] = yaml.safe_load(_files(SETTINGS)[monitoring.CRON_FILE])
     return loaded
 
 
@@ -201,7 +234,7 @@ def test_the_schedule_and_concurrency_come_from_params() -> None:
     assert spec["concurrencyPolicy"] == "Forbid"
     changed = copy.deepcopy(SETTINGS)
     changed["retrain"]["cron"]["schedule"] = "30 2 * * *"
-    text = monitoring.files(changed)[monitoring.CRON_FILE]
+    text = _files(changed)[monitoring.CRON_FILE]
     assert yaml.safe_load(text)["spec"]["schedules"] == ["30 2 * * *"]
 
 
@@ -253,4 +286,4 @@ def test_a_bad_cron_setting_is_named(key: str, value: Any, named: str) -> None:
     changed = copy.deepcopy(SETTINGS)
     changed["retrain"]["cron"][key] = value
     with pytest.raises(UsageError, match=named.replace(".", r"\.")):
-        monitoring.files(changed)
+        _files(changed)

@@ -16,8 +16,8 @@ from rich.console import Console
 from rich.text import Text
 
 from mlgitops.errors import CheckFailedError, RemoteError, UsageError
-from mlgitops.params import read_params
-from mlgitops.plugin import plugin_app
+from mlgitops.plugin import PARAMS, params_option, plugin_app
+from mlgitops.settings import DeploySettings, load_settings
 
 if TYPE_CHECKING:
     from hera.workflows.models import Workflow, WorkflowTemplate
@@ -81,9 +81,7 @@ def deploy(
             "--dry-run", help="Print the workflow and manifests for the image; contact nothing."
         ),
     ] = False,
-    params: Annotated[
-        Path, typer.Option("--params", help="The params file whose `deploy` section to use.")
-    ] = Path("params.yaml"),
+    params: Annotated[Path, params_option("deploy")] = PARAMS,
     insecure_skip_tls_verify: Annotated[
         bool,
         typer.Option(
@@ -94,22 +92,20 @@ def deploy(
     """Submit the deploy workflow for --image and follow it; exit 0 only when it succeeded."""
     # Imported here: Hera's models take most of a second to import, and only deploy needs them.
     from mlgitops.deploy import render, workflow
-    from mlgitops.deploy.manifests import DeploySettings
     from mlgitops.deploy.run import follow, phase_of
     from mlgitops.deploy.submit import ArgoClient, make_http_client
 
-    try:
-        settings = read_params(params)
+    try:  # parsed once, here; everything below takes the parsed settings
+        deploy_settings = load_settings(DeploySettings, params, "deploy")
     except UsageError as error:  # every deploy message starts "deploy:"
         raise UsageError(f"deploy: {error}") from None
     if not _IMAGE.fullmatch(image):
         raise UsageError(f"deploy: --image {image!r} is not an image reference (REGISTRY/NAME:TAG)")
     render.model_version(image)  # the tag becomes the model version label: refuse a bad one here
     if dry_run:
-        typer.echo(render.dry_run(settings, image), nl=False)
+        typer.echo(render.dry_run(deploy_settings, image), nl=False)
         return
     template = workflow.TEMPLATE_NAME
-    deploy_settings = DeploySettings.from_params(settings)
     # Argo stops the run after workflow_timeout_seconds; its exit handler may then still wait
     # for the rollback's rollout, so waiting that long sees the run end.
     if timeout is None:
@@ -132,7 +128,7 @@ def deploy(
     with http:
         client = ArgoClient(http, where)
         stored = _check_template(client, template)
-        difference = _stale(stored, workflow.template(settings).to_dict())
+        difference = _stale(stored, workflow.template(deploy_settings).to_dict())
         if difference is not None:
             console.print(
                 f"deploy: warning: the {template} in {where} differs from what this commit "

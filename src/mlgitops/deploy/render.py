@@ -1,6 +1,6 @@
 """Render deploy/ from params.yaml: the WorkflowTemplate, the RBAC it runs as, the monitoring.
 
-    python -m mlgitops.deploy.render [--params params.yaml] [--out deploy]   # or: make render
+    mlgitops render [--params params.yaml] [--out deploy]   # or: make render
 
 deploy/ holds only rendered files: a render writes every file and removes any other file there
 (one left over from a renamed file would otherwise go on being applied). A test compares deploy/
@@ -9,9 +9,7 @@ with `rendered()`, so the committed YAML is always what this code renders.
 
 from __future__ import annotations
 
-import argparse
 import re
-import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -19,14 +17,10 @@ from typing import Any
 import yaml
 
 from mlgitops.deploy import manifests, monitoring, workflow
-from mlgitops.deploy.manifests import DeploySettings
+from mlgitops.deploy.manifests import HEADER
 from mlgitops.errors import UsageError
-from mlgitops.params import read_params
+from mlgitops.settings import DeploySettings, RenderSettings
 
-HEADER = (
-    "# Rendered from params.yaml by `make render` (python -m mlgitops.deploy.render); "
-    "do not edit.\n"
-)
 WORKFLOW_FILE = "workflow-template.yaml"
 RBAC_FILE = "rbac.yaml"
 # A tag that is also a valid label value (what the version label needs).
@@ -38,11 +32,11 @@ def documents(docs: Iterable[Mapping[str, Any]]) -> str:
     return yaml.safe_dump_all([dict(doc) for doc in docs], sort_keys=False)
 
 
-def rendered(settings: Mapping[str, Any]) -> dict[str, str]:
-    """File name under deploy/ -> its text, from the whole params.yaml (`settings`)."""
-    deploy = DeploySettings.from_params(settings)
+def rendered(settings: RenderSettings) -> dict[str, str]:
+    """File name under deploy/ -> its text, from params.yaml's deploy, retrain and serving."""
+    deploy = settings.deploy
     files = {
-        WORKFLOW_FILE: HEADER + workflow.template(settings).to_yaml(),
+        WORKFLOW_FILE: HEADER + workflow.template(deploy).to_yaml(),
         RBAC_FILE: HEADER + documents(manifests.rbac(deploy)),
     }
     extra = monitoring.files(settings)
@@ -65,13 +59,12 @@ def model_version(image: str) -> str:
     return tag
 
 
-def dry_run(settings: Mapping[str, Any], image: str) -> str:
+def dry_run(deploy: DeploySettings, image: str) -> str:
     """Every object a deploy of `image` applies, with the image filled in, as one YAML stream:
     the Deployment and Service as the workflow applies them, then the WorkflowTemplate and the
     RBAC it runs as."""
-    deploy = DeploySettings.from_params(settings)
     version = model_version(image)
-    template = workflow.template(settings).to_dict()
+    template = workflow.template(deploy).to_dict()
     for parameter in template["spec"]["arguments"]["parameters"]:
         if parameter["name"] == workflow.IMAGE:
             parameter["value"] = image
@@ -97,25 +90,3 @@ def write(files: Mapping[str, str], out: Path) -> list[Path]:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text, encoding="utf-8")
     return removed
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m mlgitops.deploy.render", description=__doc__)
-    parser.add_argument("--params", type=Path, default=Path("params.yaml"))
-    parser.add_argument("--out", type=Path, default=Path("deploy"))
-    args = parser.parse_args(argv)
-    try:
-        files = rendered(read_params(args.params))
-        removed = write(files, args.out)
-    except UsageError as error:
-        print(f"UsageError: {error}", file=sys.stderr)
-        return error.exit_code
-    for name in sorted(files):
-        print(f"rendered {args.out / name}", file=sys.stderr)
-    for path in removed:
-        print(f"removed {path} (no longer rendered)", file=sys.stderr)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

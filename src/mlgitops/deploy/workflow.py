@@ -14,7 +14,6 @@ already serving changes nothing (kubectl says "skipped rollback").
 from __future__ import annotations
 
 import shlex
-from collections.abc import Mapping
 from typing import Any
 
 import yaml
@@ -40,7 +39,9 @@ from hera.workflows.models import (
 )
 
 from mlgitops.deploy import manifests
-from mlgitops.deploy.manifests import BENTO_SRC, DeploySettings
+from mlgitops.deploy.manifests import BENTO_SRC
+from mlgitops.settings import DeploySettings
+from mlgitops.settings.deploy import Amounts, Resources
 
 # One deploy template per namespace, named the same in every repository, so `mlgitops deploy`
 # needs nothing but the namespace to find it (deploy.namespace in params.yaml).
@@ -54,11 +55,13 @@ NO_REVISION = "none"  # what record-revision writes when there is no Deployment 
 FAILED = "{{workflow.status}} != Succeeded"  # the exit handler's condition
 
 
-def _resources(amounts: dict[str, dict[str, str]]) -> ResourceRequirements:
-    def quantities(kind: str) -> dict[str, Quantity]:
-        return {name: Quantity(amount) for name, amount in amounts[kind].items()}
+def _resources(resources: Resources) -> ResourceRequirements:
+    def quantities(amounts: Amounts) -> dict[str, Quantity]:
+        return {name: Quantity(amount) for name, amount in amounts.model_dump().items()}
 
-    return ResourceRequirements(requests=quantities("requests"), limits=quantities("limits"))
+    return ResourceRequirements(
+        requests=quantities(resources.requests), limits=quantities(resources.limits)
+    )
 
 
 KUBECTL_USER = 65532  # kubectl's image runs as root unless told; any non-root uid works
@@ -143,9 +146,9 @@ def _smoke(deploy: DeploySettings) -> Container:
         command=["python", "-m", "mlgitops.smoke"],
         args=[
             *("--url", deploy.url),
-            *("--card", deploy.smoke_card),
-            *("--max-p99-ms", f"{deploy.smoke_max_p99_ms:g}"),
-            *("--requests", str(deploy.smoke_requests)),
+            *("--card", deploy.smoke.card),
+            *("--max-p99-ms", f"{deploy.smoke.max_p99_ms:g}"),
+            *("--requests", str(deploy.smoke.requests)),
         ],
         env=[Env(name="PYTHONDONTWRITEBYTECODE", value="1")],
         resources=_resources(deploy.step_resources),
@@ -178,9 +181,8 @@ def _roll_back(deploy: DeploySettings) -> Container:
     )
 
 
-def template(settings: Mapping[str, Any]) -> WorkflowTemplate:
-    """The deploy WorkflowTemplate for params.yaml (`settings`, the whole parsed file)."""
-    deploy = DeploySettings.from_params(settings)
+def template(deploy: DeploySettings) -> WorkflowTemplate:
+    """The deploy WorkflowTemplate for params.yaml's `deploy` section."""
     with WorkflowTemplate(
         name=TEMPLATE_NAME,
         namespace=deploy.namespace,

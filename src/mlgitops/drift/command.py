@@ -20,7 +20,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColu
 
 from mlgitops.drift.policy import DriftPolicy, load_policy
 from mlgitops.errors import DriftFoundError, UsageError
-from mlgitops.plugin import plugin_app
+from mlgitops.plugin import PARAMS, params_option, plugin_app
 
 if TYPE_CHECKING:
     from mlgitops.drift.compare import DriftResult
@@ -141,9 +141,7 @@ def drift(
     out: Annotated[
         Path, typer.Option("--out", help="Where drift.json, drift.md and the pictures go.")
     ] = Path("drift-report"),
-    params: Annotated[
-        Path, typer.Option("--params", help="The params file whose `drift` section is the policy.")
-    ] = Path("params.yaml"),
+    params: Annotated[Path, params_option("drift")] = PARAMS,
 ) -> None:
     """Compare logged requests with the training reference."""
     console = Console(stderr=True)

@@ -1,6 +1,6 @@
 """Streaming reader of the service's request logs: files in order, chunks of checked rows.
 
-A log is JSON lines, one scored customer per line, the model's inputs under `inputs` and its
+A log is JSON lines, one scored row per line, the model's inputs under `inputs` and its
 answer under `outputs` (see the service's request log). Files are read `chunk_rows` lines at a
 time, so memory holds one chunk whatever the size of the logs. Each chunk goes through the fast
 reader (drift/arrow.py); a chunk it refuses is read again line by line with orjson, and each bad

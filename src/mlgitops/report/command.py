@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from mlgitops.errors import UsageError
-from mlgitops.plugin import plugin_app
+from mlgitops.plugin import PARAMS, params_option, plugin_app
 from mlgitops.report.build import ReportRequest, build_report, to_json, write_report
 from mlgitops.report.markdown import render_markdown
 
@@ -58,9 +58,7 @@ def report(
             "--repro-log", help="Captured `dvc repro` output: a failed stage is reported."
         ),
     ] = None,
-    params: Annotated[
-        Path, typer.Option("--params", help="Params file with the `gate` policy (headline).")
-    ] = Path("params.yaml"),
+    params: Annotated[Path, params_option("gate")] = PARAMS,
     artifact_url: Annotated[
         str | None,
         typer.Option(

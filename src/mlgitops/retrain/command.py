@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.text import Text
 
 from mlgitops.errors import UsageError
-from mlgitops.plugin import plugin_app
+from mlgitops.plugin import PARAMS, params_option, plugin_app
 from mlgitops.publish.assets import web_url
 from mlgitops.publish.github import DEFAULT_API_URL, GitHubClient, make_http_client
 from mlgitops.retrain.settings import load_settings
@@ -40,9 +40,7 @@ def command(
         typer.Option("--repo", help="OWNER/NAME (default: GITHUB_REPOSITORY)."),
     ] = None,
     base: Annotated[str, typer.Option("--base", help="The branch the PR merges into.")] = "main",
-    params: Annotated[
-        Path, typer.Option("--params", help="params.yaml with the `retrain:` section.")
-    ] = Path("params.yaml"),
+    params: Annotated[Path, params_option("retrain")] = PARAMS,
     dry_run: Annotated[
         bool,
         typer.Option(

@@ -9,7 +9,14 @@ import pytest
 import yaml
 
 from mlgitops.deploy import render
-from tests.unit.deploy import DEPLOY_DIR, K8S_VERSION, rendered_workflow, repo_params, templates
+from tests.unit.deploy import (
+    DEPLOY_DIR,
+    K8S_VERSION,
+    deploy_settings,
+    rendered_workflow,
+    repo_params,
+    templates,
+)
 
 IMAGE = "ghcr.io/acme/churn-service:2gx4kqhhkoy26ax4"
 VERSION = "2gx4kqhhkoy26ax4"
@@ -31,7 +38,7 @@ def _applied_by_the_workflow() -> list[dict[str, Any]]:
 
 def _all_manifests() -> list[dict[str, Any]]:
     rbac = list(yaml.safe_load_all((DEPLOY_DIR / render.RBAC_FILE).read_text()))
-    dry = [d for d in yaml.safe_load_all(render.dry_run(repo_params(), IMAGE))]
+    dry = [d for d in yaml.safe_load_all(render.dry_run(deploy_settings(), IMAGE))]
     kubernetes = [d for d in dry if d["apiVersion"] != "argoproj.io/v1alpha1"]
     return [*_applied_by_the_workflow(), *rbac, *kubernetes]
 
@@ -51,7 +58,7 @@ def test_the_strict_validation_would_catch_an_unknown_field() -> None:
 
 def test_the_workflow_applies_what_the_dry_run_shows() -> None:
     applied = {doc["kind"]: doc for doc in _applied_by_the_workflow()}
-    dry = {doc["kind"]: doc for doc in yaml.safe_load_all(render.dry_run(repo_params(), IMAGE))}
+    dry = {doc["kind"]: doc for doc in yaml.safe_load_all(render.dry_run(deploy_settings(), IMAGE))}
     assert set(applied) == {"Deployment", "Service"}
     for kind, doc in applied.items():
         assert dry[kind] == doc, kind
@@ -103,7 +110,7 @@ def test_bentoml_gets_writable_scratch_for_what_it_writes() -> None:
     mounts = {m["mountPath"]: m["name"] for m in container["volumeMounts"]}
     env = {e["name"]: e.get("value") for e in container["env"]}
     # BentoML's home (its prometheus multiprocess dir), the request log and /tmp.
-    for path in (env["BENTOML_HOME"], env["CHURN_REQUEST_LOG_DIR"], "/tmp"):
+    for path in (env["BENTOML_HOME"], env["MLGITOPS_REQUEST_LOG_DIR"], "/tmp"):
         assert mounts[path] in scratch, path
 
 

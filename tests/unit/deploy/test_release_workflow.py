@@ -15,6 +15,7 @@ import pytest
 import yaml
 
 from mlgitops.deploy import workflow
+from mlgitops.settings import DeploySettings, parse_settings
 from tests.standins.argo import FakeArgo, Script
 from tests.workflow_steps import REPO_ROOT, WORKFLOWS, load_yaml, shell_steps
 
@@ -71,7 +72,8 @@ def test_the_deploy_step_rolls_out_through_argo_and_fails_with_the_run(
     """The step as CI runs it (the composite action's shell), against the Argo stand-in."""
     settings = yaml.safe_load((REPO_ROOT / "params.yaml").read_text())
     fake = FakeArgo(script=script)
-    fake.add_template(workflow.template(settings).to_dict(), settings["deploy"]["namespace"])
+    deploy = parse_settings(DeploySettings, settings, section="deploy")
+    fake.add_template(workflow.template(deploy).to_dict(), deploy.namespace)
     image = "ghcr.io/octo/churn-service:v1"
     with fake.serve() as url:
         given = {"DEPLOY_IMAGE": image, "ARGO_SERVER": url, "ARGO_TOKEN": fake.token}

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import copy
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -12,11 +14,26 @@ import yaml
 
 from mlgitops.deploy import render, workflow
 from mlgitops.errors import UsageError
-from tests.unit.deploy import DEPLOY_DIR, rendered_workflow, repo_params, templates
+from tests.unit.deploy import (
+    DEPLOY_DIR,
+    deploy_settings,
+    render_settings,
+    rendered_workflow,
+    repo_params,
+    templates,
+)
+
+MLGITOPS = str(Path(sys.executable).with_name("mlgitops"))
+
+
+def _mlgitops(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [MLGITOPS, *args], cwd=cwd, capture_output=True, text=True, check=False, timeout=120
+    )
 
 
 def test_deploy_dir_is_exactly_what_params_yaml_renders() -> None:
-    expected = render.rendered(repo_params())
+    expected = render.rendered(render_settings())
     on_disk = {
         path.relative_to(DEPLOY_DIR).as_posix(): path.read_text()
         for path in DEPLOY_DIR.rglob("*")
@@ -31,8 +48,17 @@ def test_a_render_removes_files_it_no_longer_renders(tmp_path: Path) -> None:
     out = tmp_path / "deploy"
     (out / "old").mkdir(parents=True)
     (out / "old" / "renamed.yaml").write_text("kind: Gone\n")
-    files = render.rendered(repo_params())
-    assert render.main(["--params", str(DEPLOY_DIR.parent / "params.yaml"), "--out", str(out)]) == 0
+    files = render.rendered(render_settings())
+    done = _mlgitops(
+        "render",
+        "--params",
+        str(DEPLOY_DIR.parent / "params.yaml"),
+        "--out",
+        str(out),
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "removed" in done.stderr and "renamed.yaml" in done.stderr
     written = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
     assert written == set(files)
     assert (out / render.WORKFLOW_FILE).read_text() == files[render.WORKFLOW_FILE]
@@ -41,9 +67,9 @@ def test_a_render_removes_files_it_no_longer_renders(tmp_path: Path) -> None:
 def test_a_change_in_params_yaml_shows_in_the_render() -> None:
     params = copy.deepcopy(repo_params())
     params["deploy"]["rollout_timeout_seconds"] = 123
-    text = render.rendered(params)[render.WORKFLOW_FILE]
+    text = render.rendered(render_settings(params))[render.WORKFLOW_FILE]
     assert "--timeout=123s" in text
-    assert text != render.rendered(repo_params())[render.WORKFLOW_FILE]
+    assert text != render.rendered(render_settings())[render.WORKFLOW_FILE]
 
 
 @pytest.mark.parametrize(
@@ -53,18 +79,44 @@ def test_a_change_in_params_yaml_shows_in_the_render() -> None:
 def test_a_bad_deploy_setting_is_named(key: str, value: Any) -> None:
     params = copy.deepcopy(repo_params())
     params["deploy"][key] = value
-    with pytest.raises(UsageError, match=rf"deploy\.{key}"):
-        render.rendered(params)
+    with pytest.raises(UsageError, match=rf"params\.yaml: deploy\.{key}"):
+        render_settings(params)
 
 
-def test_render_of_bad_params_exits_2_naming_the_key(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_render_of_bad_params_exits_2_naming_the_key(tmp_path: Path) -> None:
     params = tmp_path / "params.yaml"
     params.write_text(yaml.safe_dump({"deploy": {"service": "x"}}))
-    assert render.main(["--params", str(params), "--out", str(tmp_path / "d")]) == 2
-    assert "`deploy.smoke` is missing" in capsys.readouterr().err
+    done = _mlgitops("render", "--params", str(params), "--out", str(tmp_path / "d"), cwd=tmp_path)
+    assert done.returncode == 2, done.stderr
+    assert f"UsageError: {params}: deploy lacks `namespace`, `port`" in done.stderr
+    assert "`smoke`" in done.stderr
+    assert "Traceback" not in done.stderr
     assert not (tmp_path / "d").exists()
+
+
+def test_a_misspelt_deploy_key_stops_the_render_with_one_sentence(tmp_path: Path) -> None:
+    params = copy.deepcopy(repo_params())
+    params["deploy"]["replica"] = params["deploy"].pop("replicas")
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
+    done = _mlgitops("render", cwd=tmp_path)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.strip() == (
+        "UsageError: params.yaml: deploy.replica is not a known key; did you mean `replicas`?"
+    )
+    assert not (tmp_path / "deploy").exists()
+
+
+def test_a_misspelt_deploy_key_stops_the_deploy_dry_run_with_one_sentence(tmp_path: Path) -> None:
+    params = copy.deepcopy(repo_params())
+    params["deploy"]["smoke"]["max_p99"] = params["deploy"]["smoke"].pop("max_p99_ms")
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
+    done = _mlgitops("deploy", "--dry-run", "--image", "ghcr.io/a/b:v1", cwd=tmp_path)
+    assert done.returncode == 2, done.stderr
+    assert done.stdout == ""
+    assert done.stderr.strip() == (
+        "UsageError: deploy: params.yaml: deploy.smoke.max_p99 is not a known key; "
+        "did you mean `max_p99_ms`?"
+    )
 
 
 # The model version label: the workflow computes it from the image with an Argo expression;
@@ -95,7 +147,7 @@ def test_the_version_label_the_workflow_computes_is_the_dry_runs(image: str) -> 
     ]
     (argument,) = step["arguments"]["parameters"]
     assert _argo_expression(argument["value"], image) == render.model_version(image)
-    deployment = next(yaml.safe_load_all(render.dry_run(repo_params(), image)))
+    deployment = next(yaml.safe_load_all(render.dry_run(deploy_settings(), image)))
     assert deployment["metadata"]["labels"]["app.kubernetes.io/version"] == image.split(":")[-1]
 
 
@@ -105,12 +157,12 @@ def test_the_version_label_the_workflow_computes_is_the_dry_runs(image: str) -> 
 )
 def test_an_image_without_a_usable_tag_is_refused(image: str) -> None:
     with pytest.raises(UsageError, match="needs a tag"):
-        render.dry_run(repo_params(), image)
+        render.dry_run(deploy_settings(), image)
 
 
 def test_dry_run_fills_the_image_in_everywhere_it_is_applied() -> None:
     image = "ghcr.io/acme/churn-service:abc123"
-    docs = list(yaml.safe_load_all(render.dry_run(repo_params(), image)))
+    docs = list(yaml.safe_load_all(render.dry_run(deploy_settings(), image)))
     kinds = [doc["kind"] for doc in docs]
     assert kinds == [
         "Deployment",
@@ -136,7 +188,7 @@ def test_a_name_kubernetes_would_refuse_is_named(key: str, value: str) -> None:
     params = copy.deepcopy(repo_params())
     params["deploy"][key] = value
     with pytest.raises(UsageError, match=rf"deploy\.{key}.*not a Kubernetes name"):
-        render.rendered(params)
+        render_settings(params)
 
 
 @pytest.mark.parametrize(
@@ -146,13 +198,13 @@ def test_the_kubectl_image_must_be_pinned(image: str) -> None:
     params = copy.deepcopy(repo_params())
     params["deploy"]["kubectl_image"] = image
     with pytest.raises(UsageError, match=r"deploy\.kubectl_image.*pin it"):
-        render.rendered(params)
+        render_settings(params)
 
 
 def test_a_digest_pins_the_kubectl_image_too() -> None:
     params = copy.deepcopy(repo_params())
     params["deploy"]["kubectl_image"] = "registry.k8s.io/kubectl@sha256:" + "a" * 64
-    assert "kubectl@sha256:" in render.rendered(params)[render.WORKFLOW_FILE]
+    assert "kubectl@sha256:" in render.rendered(render_settings(params))[render.WORKFLOW_FILE]
 
 
 @pytest.mark.parametrize(
@@ -168,4 +220,4 @@ def test_bad_container_settings_are_named(key: str, value: Any) -> None:
     params = copy.deepcopy(repo_params())
     params["deploy"][key] = value
     with pytest.raises(UsageError, match=rf"deploy\.{key}"):
-        render.rendered(params)
+        render_settings(params)

@@ -231,4 +231,4 @@ def test_a_bad_policy_key_exits_2_naming_it(tmp_path: Path, reference: Path) -> 
     log = write_log(tmp_path / "log.jsonl", customers(5, seed=0))
     result = drift(tmp_path, reference, log, params=_params(tmp_path, bins=1))
     assert result.returncode == 2
-    assert "drift.bins must be at least 2" in result.stderr
+    assert "drift.bins is 1; expected at least 2" in result.stderr

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import gzip
 import io
 import json
@@ -40,8 +39,8 @@ def test_one_drifted_feature_is_retraining_only_when_the_policy_says_one(
     tmp_path: Path, reference: Path, policy: DriftPolicy
 ) -> None:
     log = write_log(tmp_path / "log.jsonl", customers(1_000, seed=4, charges_scale=1.3))
-    two = dataclasses.replace(policy, min_drifted_features=2, score_drift_retrains=True)
-    one = dataclasses.replace(policy, min_drifted_features=1)
+    two = policy.model_copy(update={"min_drifted_features": 2, "score_drift_retrains": True})
+    one = policy.model_copy(update={"min_drifted_features": 1})
 
     report = _run(reference, log, tmp_path / "two", two)
     assert report["drifted"] == ["charges"] and report["retraining_due"] is False
@@ -58,10 +57,10 @@ def test_a_drifted_score_alone_is_retraining_when_the_policy_says_so(
     log = write_log(tmp_path / "log.jsonl", lines)
 
     on = _run(
-        reference, log, tmp_path / "on", dataclasses.replace(policy, score_drift_retrains=True)
+        reference, log, tmp_path / "on", policy.model_copy(update={"score_drift_retrains": True})
     )
     assert on["drifted"] == ["churn_probability"] and on["retraining_due"] is True
-    off = dataclasses.replace(policy, score_drift_retrains=False)
+    off = policy.model_copy(update={"score_drift_retrains": False})
     assert _run(reference, log, tmp_path / "off", off)["retraining_due"] is False
 
 
@@ -69,7 +68,7 @@ def test_a_psi_below_the_threshold_is_not_drift_however_small_p_is(
     tmp_path: Path, reference: Path, policy: DriftPolicy
 ) -> None:
     log = write_log(tmp_path / "log.jsonl", customers(3_000, seed=6, charges_scale=1.3))
-    strict = dataclasses.replace(policy, psi_threshold=1.0)
+    strict = policy.model_copy(update={"psi_threshold": 1.0})
     entry = _run(reference, log, tmp_path / "out", strict)["features"]["charges"]
     assert entry["p_value"] < 1e-10 and entry["psi"] < 1.0 and entry["drifted"] is False
 
@@ -81,7 +80,7 @@ def test_chunk_size_changes_nothing_in_the_report(
     reports = []
     for rows in (7, 100_000):
         report = _run(
-            reference, log, tmp_path / str(rows), dataclasses.replace(policy, chunk_rows=rows)
+            reference, log, tmp_path / str(rows), policy.model_copy(update={"chunk_rows": rows})
         )
         del report["policy"]["chunk_rows"]
         reports.append(report)
@@ -123,10 +122,11 @@ def test_nulls_are_a_bin_of_their_own(tmp_path: Path, reference: Path, policy: D
 @pytest.mark.parametrize(
     ("section", "message"),
     [
-        ({"psi_threshold": 0}, "drift.psi_threshold must be a number in (0, 1]"),
-        ({"min_rows": "many"}, "drift.min_rows must be a whole number"),
-        ({"ignore": "id"}, "drift.ignore must be a list of column names"),
-        ({"thresold": 0.1}, "drift has unknown keys ['thresold']"),
+        ({"psi_threshold": 0}, "drift.psi_threshold is 0; expected more than 0"),
+        ({"p_value": 2}, "drift.p_value is 2; expected at most 1"),
+        ({"min_rows": "many"}, "drift.min_rows is 'many'; expected a valid integer"),
+        ({"ignore": "id"}, "drift.ignore is 'id'; expected a list"),
+        ({"thresold": 0.1}, "drift.thresold is not a known key; did you mean `psi_threshold`?"),
     ],
 )
 def test_a_bad_policy_is_a_usage_error(
@@ -176,7 +176,7 @@ def test_the_line_by_line_reader_gives_what_the_fast_one_gives(
         line["outputs"]["churn_probability"] = None
     fast = write_log(tmp_path / "fast" / "log.jsonl", lines)
     slow = write_log(tmp_path / "slow" / "log.jsonl", [*lines[:450], "", *lines[450:]])
-    small = dataclasses.replace(policy, chunk_rows=100)
+    small = policy.model_copy(update={"chunk_rows": 100})
 
     reports = [_run(reference, log, log.parent / "out", small) for log in (fast, slow)]
 
@@ -224,7 +224,7 @@ def test_the_markdown_says_the_verdict_counts_and_policy(
     tmp_path: Path, reference: Path, policy: DriftPolicy
 ) -> None:
     log = write_log(tmp_path / "log.jsonl", customers(1_000, seed=4, charges_scale=1.3))
-    strict = dataclasses.replace(policy, min_drifted_features=3, score_drift_retrains=False)
+    strict = policy.model_copy(update={"min_drifted_features": 3, "score_drift_retrains": False})
 
     run_drift(reference_path=reference, current=log, out=tmp_path / "out", policy=strict)
 
@@ -250,7 +250,9 @@ def test_without_a_logged_score_the_policy_can_leave_it_out(
     with pytest.raises(UsageError, match="outputs lack churn_probability"):
         run_drift(reference_path=reference, current=log, out=tmp_path / "out", policy=policy)
 
-    no_score = dataclasses.replace(policy, score=None, ignore=(*policy.ignore, "churn_probability"))
+    no_score = policy.model_copy(
+        update={"score": None, "ignore": (*policy.ignore, "churn_probability")}
+    )
     report = _run(reference, log, tmp_path / "out", no_score)
     assert sorted(report["features"]) == ["charges", "flag", "plan", "tenure"]
     assert report["notes"] == ["the model's scores were not compared (drift.score is null)"]

@@ -237,6 +237,29 @@ def test_params_without_a_gate_section_is_a_usage_error(gate: Gate) -> None:
     assert "has no 'gate' section" in err
 
 
+def test_a_misspelt_gate_key_stops_with_one_sentence_and_a_suggestion(gate: Gate) -> None:
+    gate.write_report(report_data())
+    rule = {**POLICY[0]}
+    rule["max_worsning"] = rule.pop("max_worsening")
+    gate.write_policy([rule, POLICY[1]])
+    code, err = gate.run()
+    assert code == 2
+    assert err == (
+        f"UsageError: {gate.params}: gate[0].max_worsning is not a known key; "
+        "did you mean `max_worsening`?"
+    )
+    assert not gate.out.exists()
+
+
+def test_a_wrong_gate_value_names_the_rule_and_what_was_expected(gate: Gate) -> None:
+    gate.write_report(report_data())
+    gate.write_policy([POLICY[0], {**POLICY[1], "better": "down", "at_most": "0.5"}])
+    code, err = gate.run()
+    assert code == 2
+    assert f"{gate.params}: gate[1].better is 'down'; expected 'higher' or 'lower'" in err
+    assert f"{gate.params}: gate[1].at_most is '0.5'; expected a valid number" in err
+
+
 def test_the_repository_policy_reads_and_judges(tmp_path: Path) -> None:
     """The params.yaml at the repository root, against a report that breaks its floor."""
     rules = load_policy(Path(__file__).resolve().parents[3] / "params.yaml")

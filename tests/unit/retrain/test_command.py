@@ -80,9 +80,10 @@ def test_a_repo_that_is_not_owner_name_is_refused(run: Runner, tmp_path: Path) -
 @pytest.mark.parametrize(
     ("key", "value", "named"),
     [
-        ("branch_prefix", "retrain", "retrain.branch_prefix 'retrain' must end with '/'"),
-        ("validate_stages", [], "retrain.validate_stages names no stage"),
-        ("id_column", 3, "retrain.id_column must be a non-empty string"),
+        ("branch_prefix", "retrain", "retrain.branch_prefix is 'retrain': must end with '/'"),
+        ("validate_stages", [], "retrain.validate_stages is []; expected at least 1 item"),
+        ("id_column", 3, "retrain.id_column is 3; expected a valid string"),
+        ("pr_titel", "x", "retrain.pr_titel is not a known key; did you mean `pr_title`?"),
     ],
 )
 def test_a_bad_retrain_setting_is_named(

@@ -185,6 +185,6 @@ def test_a_malformed_policy_is_a_usage_error_and_no_policy_is_no_headline(
     broken = layout.repo.write_yaml("broken.yaml", {"gate": [{"metric": "acc"}]})
     without = layout.repo.write_yaml("plain.yaml", {"train": {"lr": 0.1}})
 
-    with pytest.raises(UsageError, match="'better' must be 'higher' or 'lower'"):
+    with pytest.raises(UsageError, match=r"broken\.yaml: gate\[0\] lacks `better`"):
         build_report(ReportRequest(base=layout.base, params=broken))
     assert build_report(ReportRequest(base=layout.base, params=without))["headline"] == []

@@ -1,0 +1,35 @@
+"""`mlgitops render`: write deploy/ from params.yaml (what `make render` runs)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from mlgitops.plugin import PARAMS, params_option, plugin_app
+from mlgitops.settings import RenderSettings, load_settings
+
+app = plugin_app(
+    "Render deploy/ from params.yaml: the deploy WorkflowTemplate, its RBAC, the retraining "
+    "CronWorkflow and the alert rules; files no longer rendered are removed."
+)
+
+
+@app.callback(invoke_without_command=True)
+def render(
+    params: Annotated[Path, params_option("deploy", "retrain", "serving")] = PARAMS,
+    out: Annotated[
+        Path, typer.Option("--out", help="The folder to render into; it holds only rendered files.")
+    ] = Path("deploy"),
+) -> None:
+    """Render deploy/ from params.yaml's deploy, retrain and serving sections."""
+    # Here, not on top: Hera takes most of a second to import, and only the render needs it.
+    from mlgitops.deploy.render import rendered, write
+
+    files = rendered(load_settings(RenderSettings, params))
+    removed = write(files, out)
+    for name in sorted(files):
+        typer.echo(f"rendered {out / name}", err=True)
+    for path in removed:
+        typer.echo(f"removed {path} (no longer rendered)", err=True)
