@@ -22,12 +22,13 @@ from churn import schema  # noqa: E402
 from churn.io import RAW_PATH, load_params  # noqa: E402
 from churn.prepare import clean, split  # noqa: E402
 from churn.train import train  # noqa: E402
+from churn.train_params import resolve  # noqa: E402
 
 
 def main() -> None:
     seconds = {"imports": time.perf_counter() - _STARTED}
     prepare_params = load_params("prepare")
-    train_params = load_params("train")
+    train_params = resolve(load_params("train"))
 
     started = time.perf_counter()
     raw = pd.read_csv(RAW_PATH)

@@ -17,8 +17,9 @@ import numpy as np
 import pandas as pd
 
 from churn import schema
-from churn.io import CARD_PATH, TEST_PATH, TRAIN_PATH, load_params, write_parquet
+from churn.io import CARD_PATH, TEST_PATH, TRAIN_PATH, write_parquet
 from churn.model import load_model, predict, read_card
+from churn.model import threshold as card_threshold
 from churn.timing import StageTimer
 
 logger = logging.getLogger(__name__)
@@ -179,11 +180,11 @@ def main() -> None:
         matplotlib.use("Agg")
         import matplotlib.pyplot
     gc.freeze()  # what is imported lives to the end: keep the GC off it (docs/benchmarks.md)
-    params = load_params("evaluate")
-    threshold = float(params["threshold"])
     columns = [*schema.FEATURES, schema.LABEL]
     with timer.phase("read"):
-        booster = load_model(read_card(CARD_PATH), root=Path())
+        card = read_card(CARD_PATH)
+        booster = load_model(card, root=Path())
+        threshold = card_threshold(card)  # params.yaml's, as train wrote it into the card
         frames = {
             "train": pd.read_parquet(TRAIN_PATH, columns=columns),
             "test": pd.read_parquet(TEST_PATH, columns=columns),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -86,6 +87,13 @@ def verify_levels(card: Mapping[str, Any], trained: list[list[str]]) -> None:
         raise ModelRefusedError(
             "refusing to start: the card's categorical levels are not the model file's"
         )
+
+
+def import_lightgbm_alone() -> None:
+    """Import LightGBM without scikit-learn (~3 s), whose wrappers train never uses."""
+    if "sklearn" not in sys.modules:
+        sys.modules["sklearn"] = None  # type: ignore[assignment]
+    import lightgbm  # noqa: F401
 
 
 def load_booster(path: Path) -> lgb.Booster:

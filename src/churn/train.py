@@ -1,8 +1,10 @@
 """DVC stage `train`: fit LightGBM on the prepared training set and write the model card.
 
-The model is saved in LightGBM's own text format (safe to load, diffable); the card answers
-"when, from which data, with which environment" and carries the model file's sha256, which the
-service checks before it serves.
+The model is saved in LightGBM's own text format (safe to load, diffable). The card carries the
+model file's sha256 (the service checks it before it serves), the threshold and what the model
+was trained from: the data's md5, the parameters, the environment's lock. It holds no clock and
+no git revision, so the same inputs give the same bytes and a fresh clone's `dvc repro` leaves
+dvc.lock as committed; which commit a Bento was built from is a label of the Bento.
 """
 
 from __future__ import annotations
@@ -11,10 +13,7 @@ import gc
 import hashlib
 import json
 import logging
-import platform
-import subprocess
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +21,9 @@ import pandas as pd
 
 from churn import schema
 from churn.io import CARD_PATH, MODEL_PATH, RAW_PATH, TRAIN_PATH, load_params
-from churn.model import file_sha256, load_booster, predict
+from churn.model import file_sha256, import_lightgbm_alone, load_booster, predict
 from churn.timing import StageTimer
+from churn.train_params import read_train_params
 
 logger = logging.getLogger(__name__)
 
@@ -38,18 +38,6 @@ def file_digest(path: Path, algorithm: str) -> str:
         return hashlib.file_digest(handle, algorithm).hexdigest()
 
 
-def booster_params(params: dict[str, Any]) -> dict[str, Any]:
-    """LightGBM's parameters from the `train` section: deterministic, quiet, binary."""
-    knobs = {key: value for key, value in params.items() if key != "num_boost_round"}
-    return {
-        "objective": "binary",
-        "deterministic": True,
-        "force_col_wise": True,  # with `deterministic`, the same data gives the same trees
-        "verbosity": -1,
-        **knobs,
-    }
-
-
 def _log_progress(total_rounds: int) -> Any:
     step = max(1, total_rounds // _PROGRESS_STEPS)
 
@@ -62,7 +50,11 @@ def _log_progress(total_rounds: int) -> Any:
 
 
 def train(frame: pd.DataFrame, params: dict[str, Any]) -> Any:
-    """A LightGBM booster fitted on the schema's features of `frame` (returns lightgbm.Booster)."""
+    """A LightGBM booster fitted on the schema's features of `frame` (returns lightgbm.Booster).
+
+    `params` is what the train_params stage wrote: `num_boost_round` and `lightgbm`, the
+    checked parameters under LightGBM's own names.
+    """
     import lightgbm as lgb
 
     dataset = lgb.Dataset(
@@ -73,16 +65,11 @@ def train(frame: pd.DataFrame, params: dict[str, Any]) -> Any:
     )
     rounds = int(params["num_boost_round"])
     return lgb.train(
-        booster_params(params), dataset, num_boost_round=rounds, callbacks=[_log_progress(rounds)]
+        dict(params["lightgbm"]),
+        dataset,
+        num_boost_round=rounds,
+        callbacks=[_log_progress(rounds)],
     )
-
-
-def _git(*args: str) -> str | None:
-    try:
-        result = subprocess.run(["git", *args], capture_output=True, text=True, check=True)
-    except (OSError, subprocess.CalledProcessError):
-        return None
-    return result.stdout.strip()
 
 
 def model_card(
@@ -90,21 +77,20 @@ def model_card(
     model_path: Path,
     frame: pd.DataFrame,
     params: dict[str, Any],
+    threshold: float,
     raw_path: Path,
     lock_path: Path,
 ) -> dict[str, Any]:
-    """What a reviewer or the service needs to know about the model file."""
+    """What a reviewer or the service needs to know about the model file: inputs, not times."""
     import lightgbm as lgb
 
-    status = _git("status", "--porcelain", "--untracked-files=no")
     return {
         "model": {
             "path": str(model_path),
             "format": "lightgbm-text",
             "sha256": file_sha256(model_path),
         },
-        "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "git": {"revision": _git("rev-parse", "HEAD"), "dirty": bool(status)},
+        "threshold": threshold,
         "data": {
             "raw_path": str(raw_path),
             "raw_md5": file_digest(raw_path, "md5"),  # the md5 DVC records for the file
@@ -112,7 +98,8 @@ def model_card(
             "train_churn_rate": round(float(frame[schema.LABEL].mean()), 6),
         },
         "environment": {
-            "python": platform.python_version(),
+            # major.minor: the lock pins the packages, not the interpreter's patch release
+            "python": "{}.{}".format(*sys.version_info[:2]),
             "lightgbm": lgb.__version__,
             "pandas": pd.__version__,
             "lock_sha256": file_digest(lock_path, "sha256") if lock_path.exists() else None,
@@ -175,13 +162,11 @@ def golden_customers(
 
 def main() -> None:
     timer = StageTimer("train")
-    # LightGBM imports scikit-learn (~3 s) for wrappers this stage never uses.
-    if "sklearn" not in sys.modules:
-        sys.modules["sklearn"] = None  # type: ignore[assignment]
     with timer.phase("imports"):
-        import lightgbm  # noqa: F401
+        import_lightgbm_alone()
     gc.freeze()  # what is imported lives to the end: keep the GC off it (docs/benchmarks.md)
-    params = load_params("train")
+    params = read_train_params()
+    threshold = float(load_params("evaluate")["threshold"])
     with timer.phase("read"):
         frame = pd.read_parquet(TRAIN_PATH, columns=[schema.ID, *schema.FEATURES, schema.LABEL])
     with timer.phase("work"):
@@ -193,10 +178,11 @@ def main() -> None:
             model_path=MODEL_PATH,
             frame=frame,
             params=params,
+            threshold=threshold,
             raw_path=RAW_PATH,
             lock_path=LOCK_PATH,
         )
-        card["golden"] = golden_customers(frame, MODEL_PATH)
+        card["golden"] = golden_customers(frame, MODEL_PATH, threshold=threshold)
         CARD_PATH.write_text(json.dumps(card, indent=2) + "\n")
     logger.info("train: %d rows, %d trees -> %s", len(frame), booster.num_trees(), MODEL_PATH)
     timer.report()

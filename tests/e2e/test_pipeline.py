@@ -22,7 +22,8 @@ from tests.checkout import (
 
 pytestmark = pytest.mark.e2e
 
-STAGES = ("prepare", "validate", "train", "evaluate")
+STAGES = ("prepare", "validate", "train_params", "train", "evaluate")
+TRAINING = ("train_params", "train", "evaluate")  # what a training parameter change re-runs
 PLAUSIBLE_ROC_AUC = (0.80, 0.90)  # published results on the Telco churn data sit in this band
 
 
@@ -60,12 +61,63 @@ def test_the_model_card_describes_the_model_and_data(golden: Golden) -> None:
     assert card["data"]["raw_md5"] == _pointer_md5(checkout)
     assert card["features"] == list(schema.FEATURES)
     assert schema.LABEL not in card["features"]
+    params = yaml.safe_load((checkout.path / "params.yaml").read_text())
+    assert card["threshold"] == params["evaluate"]["threshold"]  # evaluate and the service read it
+    assert card["params"]["num_boost_round"] == params["train"]["num_boost_round"]
+    assert "trained_at" not in card and "git" not in card  # no clock, no revision
 
 
 def test_committed_results_are_what_the_pipeline_reproduces(golden: Golden) -> None:
     """The metrics and validation report in git are what code + data + params give."""
     for name in ("metrics.json", "reports/validation.json"):
         assert (golden.checkout.path / name).read_bytes() == committed(golden.checkout, name), name
+
+
+def test_a_fresh_clone_reproduces_to_a_clean_git_status(golden: Golden) -> None:
+    """dvc.lock, the plots and every other committed output come back byte for byte.
+
+    Fails when the card holds a clock or a revision, or when a change to the pipeline's code,
+    params or data was committed without the dvc.lock that `make run` writes for it.
+    """
+    status = golden.checkout.run("git", "status", "--porcelain")
+
+    assert status.returncode == 0, str(status)
+    assert status.stdout == "", str(status)
+
+
+def test_training_again_at_another_commit_writes_the_same_card(reproduced: Checkout) -> None:
+    readme = reproduced.path / "README.md"
+    readme.write_text(readme.read_text() + "\nAnother commit, the same inputs.\n")
+    for command in (("git", "add", "README.md"), ("git", "commit", "--quiet", "-m", "docs")):
+        assert reproduced.run(*command).returncode == 0
+    watched = ("models/card.json", "models/model.txt", "dvc.lock")
+    before = reproduced.digests(*watched)
+
+    again = reproduced.repro("--force", "--single-item", "train")
+
+    assert again.returncode == 0, str(again)
+    assert again.ran == ["train"], str(again)
+    assert reproduced.digests(*watched) == before
+
+
+def test_a_misspelt_training_parameter_stops_before_training(reproduced: Checkout) -> None:
+    params = reproduced.path / "params.yaml"
+    text, count = re.subn(
+        r"^(\s+)num_leaves:\s*\d+", r"\g<1>num_leafs: 31", params.read_text(), flags=re.MULTILINE
+    )
+    assert count == 1
+    params.write_text(text)
+    model = ("models/model.txt", "models/card.json")
+    before = reproduced.digests(*model)
+
+    repro = reproduced.repro()
+
+    assert repro.returncode != 0, str(repro)
+    sentence = "params.yaml: train.num_leafs is not a LightGBM parameter; did you mean num_leaves?"
+    assert sentence in repro.stderr, str(repro)
+    assert "failed to reproduce 'train_params'" in repro.stderr, str(repro)
+    assert "train" not in repro.ran, str(repro)
+    assert reproduced.digests(*model) == before
 
 
 def test_a_second_repro_runs_nothing(reproduced: Checkout) -> None:
@@ -98,7 +150,7 @@ def test_a_training_param_change_reruns_only_train_and_evaluate(reproduced: Chec
     changed = reproduced.repro()
 
     assert changed.returncode == 0, str(changed)
-    assert changed.ran == ["train", "evaluate"], str(changed)
+    assert changed.ran == list(TRAINING), str(changed)
     assert sorted(changed.skipped) == ["prepare", "validate"], str(changed)
     assert reproduced.digests("data/prepared", "reports") == upstream
     assert sha256(reproduced.path / "models/model.txt") != model_before
