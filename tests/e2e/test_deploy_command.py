@@ -28,6 +28,7 @@ from mlgitops import cli
 from mlgitops.deploy import render, workflow
 from mlgitops.settings import DeploySettings, parse_settings
 from tests.checkout import Result
+from tests.processes import finish, wait_until, with_default_signals
 from tests.standins.argo import ROLLBACK_FAILURE, SMOKE_FAILURE, FakeArgo
 
 REPO = Path(__file__).resolve().parents[2]
@@ -250,7 +251,9 @@ def test_the_wait_defaults_to_the_workflow_timeout_in_params(
     assert "is still Running after 2 s (--timeout)" in run.flat
 
 
-def test_an_interrupt_names_the_run_that_goes_on(argo: Setup) -> None:
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_an_interrupt_names_the_run_that_goes_on(argo: Setup, signum: signal.Signals) -> None:
+    """Ctrl-C, or a cancelled CI job (SIGINT, then SIGTERM), while it follows the run."""
     argo.fake.script = "hang"
     env = {
         "PATH": os.pathsep.join([str(VENV_BIN), "/usr/bin", "/bin"]),
@@ -261,20 +264,19 @@ def test_an_interrupt_names_the_run_that_goes_on(argo: Setup) -> None:
     }
     argv = [str(VENV_BIN / "mlgitops"), "deploy", "--image", IMAGE, "--params", str(PARAMS)]
     argv += ["--namespace", NAMESPACE, "--poll-interval", "0.05"]
-    with subprocess.Popen(argv, env=env, stderr=subprocess.PIPE, text=True) as process:
-        assert process.stderr is not None
-        seen = []
-        for line in process.stderr:  # wait until it follows the run, then press Ctrl-C
-            seen.append(line)
-            if " is Running" in line:
-                process.send_signal(signal.SIGINT)
-                break
-        rest = process.stderr.read()
-        code = process.wait(timeout=30)
-    run = Result(("mlgitops", "deploy"), code, "", "".join(seen) + rest)
+    argv = with_default_signals(argv)  # not SIGINT ignored, as under `nohup make test &`
+    process = subprocess.Popen(argv, env=env, stderr=subprocess.PIPE, text=True)
+    # Signal once it follows the run (the stand-in saw it poll), then read all with a bound.
+    following = wait_until(lambda: any(r.polls for r in argo.fake.runs.values()), timeout=60)
+    if following:
+        process.send_signal(signum)
+    code, _, stderr = finish(process, timeout=30)
+    assert following, f"it never followed the run:\n{stderr}"
+    run = Result(("mlgitops", "deploy"), code, "", stderr)
     assert run.returncode == 1, run.output
     name = argo.fake.run().name
     assert f"CheckFailedError: deploy: interrupted; the run {name} goes on without us" in run.flat
+    assert f"argo get -n {NAMESPACE} {name}" in run.flat
     assert "Traceback" not in run.output
 
 

@@ -18,6 +18,7 @@ from rich.text import Text
 from mlgitops.errors import CheckFailedError, RemoteError, UsageError
 from mlgitops.plugin import PARAMS, params_option, plugin_app
 from mlgitops.settings import DeploySettings, load_settings
+from mlgitops.signals import sigterm_as_interrupt
 
 if TYPE_CHECKING:
     from hera.workflows.models import Workflow, WorkflowTemplate
@@ -143,17 +144,18 @@ def deploy(
             console.print(f"deploy: not waiting; follow it with: {look}")
             return
         try:
-            final, finished = follow(
-                client,
-                name,
-                timeout=timeout,
-                poll_interval=poll_interval,
-                on_change=lambda change: console.print(_line(change, name)),
-                on_phase=lambda phase: _say_phase(console, name, phase),
-            )
+            with sigterm_as_interrupt():  # a cancelled CI job: SIGINT, then SIGTERM
+                final, finished = follow(
+                    client,
+                    name,
+                    timeout=timeout,
+                    poll_interval=poll_interval,
+                    on_change=lambda change: console.print(_line(change, name)),
+                    on_phase=lambda phase: _say_phase(console, name, phase),
+                )
         except RemoteError as error:
             raise RemoteError(f"{error}; the run {name} may still be going: {look}") from None
-        except KeyboardInterrupt:  # Ctrl-C, or a cancelled CI job (SIGINT)
+        except KeyboardInterrupt:  # Ctrl-C, or SIGTERM (a cancelled CI job, `kill`)
             raise CheckFailedError(
                 f"deploy: interrupted; the run {name} goes on without us: {look}"
             ) from None
