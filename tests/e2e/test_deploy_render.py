@@ -23,6 +23,7 @@ import yaml
 
 from mlgitops.deploy.manifests import BENTO_SRC
 from tests.checkout import REPO_ROOT, VENV_BIN, Golden
+from tests.processes import with_default_signals
 from tests.service.server import Built, Running, build, free_port, stop, wait_until
 
 pytestmark = pytest.mark.e2e
@@ -202,7 +203,10 @@ def _serve_pod(golden: Golden, side: Path) -> Iterator[tuple[str, Built, dict[st
     output = side / "serve.log"
     with output.open("wb") as sink:
         process = subprocess.Popen(
-            argv, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True
+            with_default_signals(argv),
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
     running = Running(process, f"http://127.0.0.1:{port}", output)
     try:

@@ -17,6 +17,7 @@ from pathlib import Path
 import httpx
 
 from tests.checkout import Checkout
+from tests.processes import with_default_signals
 
 START_SECONDS = 90  # a cold start is ~3 s; the machine may be busy with other work
 LOG_KEY = "service-tests-key"
@@ -80,7 +81,9 @@ def start(target: str, built: Built, workdir: Path) -> Running:
     output = workdir / f"serve-{port}.log"
     with output.open("wb") as sink:
         process = subprocess.Popen(
-            ["bentoml", "serve", target, "--host", "127.0.0.1", "--port", str(port)],
+            with_default_signals(
+                ["bentoml", "serve", target, "--host", "127.0.0.1", "--port", str(port)]
+            ),
             cwd=workdir,
             env=built.env,
             stdout=sink,
@@ -112,11 +115,12 @@ def wait_until(running: Running, path: str, *, expected: int = 200) -> None:
 
 
 def stop(running: Running) -> None:
-    """SIGTERM to the server's process group (the server and its workers), then wait."""
+    """SIGTERM to the server's process group (the server and its workers), then wait; started
+    by `start` with SIGTERM at its default, so it never waits on an inherited SIG_IGN."""
     if running.process.poll() is None:
         os.killpg(running.process.pid, 15)
         try:
             running.process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             os.killpg(running.process.pid, 9)
-            running.process.wait()
+            running.process.wait(timeout=30)
