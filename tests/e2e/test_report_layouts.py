@@ -172,7 +172,7 @@ def test_not_a_dvc_repository_exits_2(tmp_path: Path, with_git: bool) -> None:
     folder.mkdir()
     env = command_env(tmp_path)
     if with_git:
-        subprocess.run(["git", "init", "--quiet"], cwd=folder, env=env, check=True)
+        subprocess.run(["git", "init", "--quiet"], cwd=folder, env=env, check=True, timeout=60)
     done = subprocess.run(
         ["mlgitops", "report", "--base", "main"],
         cwd=folder,

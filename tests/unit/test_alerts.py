@@ -164,7 +164,7 @@ def test_promtool_accepts_the_rules_and_they_fire_on_bad_traffic(tmp_path: Path)
     rules_file = tmp_path / "alerts.yaml"
     rules_file.write_text(_files(SETTINGS)[monitoring.ALERTS_FILE])
     checked = subprocess.run([str(PROMTOOL), "check", "rules", str(rules_file)],
-                             capture_output=True, text=True, check=False)  # fmt: skip
+                             capture_output=True, text=True, check=False, timeout=120)  # fmt: skip
     assert checked.returncode == 0, checked.stdout + checked.stderr
     job = ALERTS["job"]
     # Half the requests fail and are slow; scores all jump above score_high after a week.
@@ -202,7 +202,7 @@ def test_promtool_accepts_the_rules_and_they_fire_on_bad_traffic(tmp_path: Path)
     test_file = tmp_path / "alerts_test.yaml"
     test_file.write_text(yaml.safe_dump(tests))
     tested = subprocess.run([str(PROMTOOL), "test", "rules", str(test_file)],
-                            capture_output=True, text=True, check=False)  # fmt: skip
+                            capture_output=True, text=True, check=False, timeout=120)  # fmt: skip
     assert tested.returncode == 0, tested.stdout + tested.stderr
 
 
@@ -270,7 +270,7 @@ def test_the_step_scripts_are_valid_bash(template: str, tmp_path: Path) -> None:
     script = tmp_path / "step.sh"
     script.write_text(found["container"]["args"][0])
     checked = subprocess.run(["bash", "-n", str(script)], capture_output=True, text=True,
-                             check=False)  # fmt: skip
+                             check=False, timeout=120)  # fmt: skip
     assert checked.returncode == 0, checked.stderr
 
 

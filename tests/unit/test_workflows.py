@@ -167,7 +167,7 @@ def test_shell_steps_refuse_to_guess_an_event_value() -> None:
 def test_pr_json_step_writes_what_the_schema_accepts(tmp_path: Path) -> None:
     (step,) = shell_steps(PR_WORKFLOW, PR_JOB, GIVEN, ids=["pr-json"])
     env = {**os.environ, **step.env, "REPORT_DIR": str(tmp_path)}
-    subprocess.run(step.argv, env=env, check=True)
+    subprocess.run(step.argv, env=env, check=True, timeout=120)
     assert json.loads((tmp_path / "pr.json").read_text()) == {"pr_number": 7, "head_sha": HEAD}
     assert _validate("pr", tmp_path / "pr.json").returncode == 0
 
@@ -246,7 +246,10 @@ def test_composite_scripts_pass_shellcheck(plugin: str, tmp_path: Path) -> None:
             script = tmp_path / "script.sh"
             script.write_text(step["run"])
             result = subprocess.run(
-                [_tool("shellcheck"), "--shell=bash", str(script)], capture_output=True, text=True
+                [_tool("shellcheck"), "--shell=bash", str(script)],
+                capture_output=True,
+                text=True,
+                timeout=120,
             )
             assert result.returncode == 0, result.stdout
 
@@ -314,6 +317,7 @@ def _validate(schema: str, document: Path) -> subprocess.CompletedProcess[str]:
         ],
         capture_output=True,
         text=True,
+        timeout=120,
     )
 
 
@@ -335,7 +339,9 @@ def _run_validate(folder: Path, event_pr: str = "7") -> tuple[int, str, str]:
         "GITHUB_OUTPUT": str(outputs),
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
     }
-    result = subprocess.run(step.argv, env=env, cwd=REPO_ROOT, capture_output=True, text=True)
+    result = subprocess.run(
+        step.argv, env=env, cwd=REPO_ROOT, capture_output=True, text=True, timeout=120
+    )
     return result.returncode, result.stdout + result.stderr, outputs.read_text()
 
 

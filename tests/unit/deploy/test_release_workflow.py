@@ -143,7 +143,9 @@ def test_the_push_step_tags_with_the_bento_version_and_the_sha(tmp_path: Path) -
         "CALLS": str(calls),
         "DIGEST_HEX": "d" * 64,
     }
-    result = subprocess.run(step.argv, env=env, cwd=tmp_path, capture_output=True, text=True)
+    result = subprocess.run(
+        step.argv, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0, result.stderr
     image = "ghcr.io/acme-corp/churn-service:2gx4kqhhkoy26ax4"
     assert calls.read_text().splitlines()[:3] == [

@@ -103,7 +103,12 @@ def _run_container(
     env |= {"PATH": f"{bin_dir}:/usr/bin:/bin", "KUBECTL_LOG": str(log)}
     env["KUBECTL_GET"] = cluster.get_answer
     result = subprocess.run(
-        [*container["command"], script], env=env, capture_output=True, text=True, check=False
+        [*container["command"], script],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
     )
     assert result.returncode == 0, result.stderr
     cluster.printed += result.stdout

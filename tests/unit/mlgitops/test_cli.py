@@ -17,6 +17,7 @@ def test_an_error_message_is_printed_whole_with_its_exit_code(tmp_path: Path) ->
         text=True,
         env={**os.environ, "COLUMNS": "60"},
         check=False,
+        timeout=120,
     )
     assert result.returncode == 2, result
     assert f"UsageError: {report} not found" in result.stderr
