@@ -50,12 +50,12 @@ class GateResult:
     checks: tuple[Check, ...]
 
     @property
-    def passed(self) -> bool:
-        return all(check.passed for check in self.checks)
-
-    @property
     def broken(self) -> tuple[Check, ...]:
         return tuple(check for check in self.checks if not check.passed)
+
+    @property
+    def passed(self) -> bool:
+        return not self.broken
 
 
 def load_report(path: Path) -> dict[str, Any]:
@@ -112,22 +112,19 @@ def _rule_checks(rule: MetricRule, report: dict[str, Any], *, source: str) -> li
         return [Check(rule.metric, rule.file, _number(old), None, "present", False, reason)]
     assert isinstance(new, float | int)
     base, checks = _number(old), []
-    if rule.at_least is not None:
-        ok = new >= rule.at_least
-        reason = f"{rule.metric} {_fmt(new)} is {'at or above' if ok else 'below'} the floor "
-        reason += f"{_fmt(rule.at_least)} {where}"
+    bounds = (
+        (rule.at_least, ">=", "floor", "at or above", "below"),
+        (rule.at_most, "<=", "ceiling", "at or below", "above"),
+    )
+    for bound, sign, name, within, beyond in bounds:
+        if bound is None:
+            continue
+        ok = new >= bound if sign == ">=" else new <= bound
+        reason = f"{rule.metric} {_fmt(new)} is {within if ok else beyond} the {name} "
+        reason += f"{_fmt(bound)} {where}"
         if not ok:
-            reason = f"gate: {reason}; improve the model or change the floor in a reviewed PR"
-        limit = f">= {_fmt(rule.at_least)}"
-        checks.append(Check(rule.metric, rule.file, base, new, limit, ok, reason))
-    if rule.at_most is not None:
-        ok = new <= rule.at_most
-        reason = f"{rule.metric} {_fmt(new)} is {'at or below' if ok else 'above'} the ceiling "
-        reason += f"{_fmt(rule.at_most)} {where}"
-        if not ok:
-            reason = f"gate: {reason}; improve the model or change the ceiling in a reviewed PR"
-        limit = f"<= {_fmt(rule.at_most)}"
-        checks.append(Check(rule.metric, rule.file, base, new, limit, ok, reason))
+            reason = f"gate: {reason}; improve the model or change the {name} in a reviewed PR"
+        checks.append(Check(rule.metric, rule.file, base, new, f"{sign} {_fmt(bound)}", ok, reason))
     if rule.max_worsening is not None:
         checks.append(_worsening_check(rule, base, new, where))
     if not checks:
@@ -267,16 +264,15 @@ app = plugin_app(
 )
 
 
+_REPORT_OPTION = typer.Option("--report", help="The report.json that `mlgitops report` wrote.")
+_OUT_OPTION = typer.Option(help="Also write the verdict as markdown here (report/gate.md).")
+
+
 @app.callback(invoke_without_command=True)
 def gate(
-    report: Annotated[
-        Path, typer.Option("--report", help="The report.json that `mlgitops report` wrote.")
-    ] = Path("report/report.json"),
+    report: Annotated[Path, _REPORT_OPTION] = Path("report/report.json"),
     params: Annotated[Path, params_option("gate")] = PARAMS,
-    out: Annotated[
-        Path | None,
-        typer.Option("--out", help="Also write the verdict as markdown here (report/gate.md)."),
-    ] = None,
+    out: Annotated[Path | None, _OUT_OPTION] = None,
 ) -> None:
     """Exit 0 and say why when every rule holds; exit 1 with a table of what broke."""
     result = evaluate_gate(load_report(report), load_policy(params), source=str(params))

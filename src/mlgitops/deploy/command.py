@@ -45,50 +45,31 @@ app = plugin_app(
 )
 
 
+# Each option once, so the signature below reads one line per option.
+_SERVER_HELP = "The Argo Server's URL, or HOST:PORT for https (env ARGO_SERVER)."
+_IMAGE_OPTION = typer.Option(help="The image to roll out, e.g. ghcr.io/org/svc:<sha>.")
+_NAMESPACE_OPTION = typer.Option(help="Where the template lives (default: deploy.namespace).")
+_SERVER_OPTION = typer.Option(envvar="ARGO_SERVER", help=_SERVER_HELP)
+_WAIT_OPTION = typer.Option("--wait/--no-wait", help="Follow the run to its end.")
+_TIMEOUT_OPTION = typer.Option(min=0, help="Seconds to follow the run (default: its own limits).")
+_POLL_OPTION = typer.Option(min=0.01, help="Seconds between status polls.")
+_DRY_RUN_OPTION = typer.Option("--dry-run", help="Print what a deploy applies; contact nothing.")
+_INSECURE_OPTION = typer.Option(
+    "--insecure-skip-tls-verify", help="Do not verify the server's TLS certificate."
+)
+
+
 @app.callback(invoke_without_command=True)
 def deploy(
-    image: Annotated[
-        str, typer.Option("--image", help="The image to roll out, e.g. ghcr.io/org/svc:<sha>.")
-    ],
-    namespace: Annotated[
-        str | None,
-        typer.Option("--namespace", help="Where the template lives (default: deploy.namespace)."),
-    ] = None,
-    server: Annotated[
-        str | None,
-        typer.Option(
-            "--server",
-            envvar="ARGO_SERVER",
-            help="The Argo Server's URL, or HOST:PORT for https (env ARGO_SERVER).",
-        ),
-    ] = None,
-    wait: Annotated[
-        bool, typer.Option("--wait/--no-wait", help="Follow the run to its end.")
-    ] = True,
-    timeout: Annotated[
-        float | None,
-        typer.Option(
-            "--timeout",
-            min=0,
-            help="Seconds to follow the run (default: its own limits in params.yaml).",
-        ),
-    ] = None,
-    poll_interval: Annotated[
-        float, typer.Option("--poll-interval", min=0.01, help="Seconds between status polls.")
-    ] = 3.0,
-    dry_run: Annotated[
-        bool,
-        typer.Option(
-            "--dry-run", help="Print the workflow and manifests for the image; contact nothing."
-        ),
-    ] = False,
+    image: Annotated[str, _IMAGE_OPTION],
+    namespace: Annotated[str | None, _NAMESPACE_OPTION] = None,
+    server: Annotated[str | None, _SERVER_OPTION] = None,
+    wait: Annotated[bool, _WAIT_OPTION] = True,
+    timeout: Annotated[float | None, _TIMEOUT_OPTION] = None,
+    poll_interval: Annotated[float, _POLL_OPTION] = 3.0,
+    dry_run: Annotated[bool, _DRY_RUN_OPTION] = False,
     params: Annotated[Path, params_option("deploy")] = PARAMS,
-    insecure_skip_tls_verify: Annotated[
-        bool,
-        typer.Option(
-            "--insecure-skip-tls-verify", help="Do not verify the server's TLS certificate."
-        ),
-    ] = False,
+    insecure_skip_tls_verify: Annotated[bool, _INSECURE_OPTION] = False,
 ) -> None:
     """Submit the deploy workflow for --image and follow it; exit 0 only when it succeeded."""
     # Imported here: Hera's models take most of a second to import, and only deploy needs them.

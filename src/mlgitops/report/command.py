@@ -24,47 +24,30 @@ class Format(StrEnum):
     json = "json"
 
 
+# Each option once, so the signature below reads one line per option.
+_BASE_OPTION = typer.Option(help="Base revision (branch, tag or commit), e.g. main.")
+_HEAD_OPTION = typer.Option(help="Head revision; default: the workspace (after dvc repro).")
+_FORMAT_OPTION = typer.Option(
+    "--format", help="md or json; default: from the --out suffix, else md.", show_default=False
+)
+_OUT_OPTION = typer.Option(
+    help="Write here instead of stdout, with images/ beside it; md also writes the .json beside it."
+)
+_ALL_OPTION = typer.Option("--all", help="Show unchanged metrics and params too.")
+_REPRO_LOG_OPTION = typer.Option(help="Captured `dvc repro` output: a failed stage is reported.")
+_ARTIFACT_OPTION = typer.Option(help="Link to this run's report artifact, shown under plots.")
+
+
 @app.callback(invoke_without_command=True)
 def report(
-    base: Annotated[
-        str, typer.Option("--base", help="Base revision (branch, tag or commit), e.g. main.")
-    ],
-    head: Annotated[
-        str | None,
-        typer.Option("--head", help="Head revision; default: the workspace (after dvc repro)."),
-    ] = None,
-    output_format: Annotated[
-        Format | None,
-        typer.Option(
-            "--format",
-            help="md or json; default: from the --out suffix, else md.",
-            show_default=False,
-        ),
-    ] = None,
-    out: Annotated[
-        Path | None,
-        typer.Option(
-            "--out",
-            help="Write here instead of stdout, with images/ beside it; "
-            "md also writes the .json beside it.",
-        ),
-    ] = None,
-    show_all: Annotated[
-        bool, typer.Option("--all", help="Show unchanged metrics and params too.")
-    ] = False,
-    repro_log: Annotated[
-        Path | None,
-        typer.Option(
-            "--repro-log", help="Captured `dvc repro` output: a failed stage is reported."
-        ),
-    ] = None,
+    base: Annotated[str, _BASE_OPTION],
+    head: Annotated[str | None, _HEAD_OPTION] = None,
+    output_format: Annotated[Format | None, _FORMAT_OPTION] = None,
+    out: Annotated[Path | None, _OUT_OPTION] = None,
+    show_all: Annotated[bool, _ALL_OPTION] = False,
+    repro_log: Annotated[Path | None, _REPRO_LOG_OPTION] = None,
     params: Annotated[Path, params_option("gate")] = PARAMS,
-    artifact_url: Annotated[
-        str | None,
-        typer.Option(
-            "--artifact-url", help="Link to this run's report artifact, shown under plots."
-        ),
-    ] = None,
+    artifact_url: Annotated[str | None, _ARTIFACT_OPTION] = None,
 ) -> None:
     """Compare BASE with HEAD through DVC and print or write the report.
 

@@ -30,24 +30,20 @@ _REPO = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 app = plugin_app("Open (or update) the retraining pull request when drift makes it due.")
 
 
+_DRY_RUN_OPTION = typer.Option(
+    "--dry-run", help="Build and validate the snapshot, print the PR body; push and call nothing."
+)
+
+
 @app.callback(invoke_without_command=True)
 def command(
-    drift: Annotated[
-        Path, typer.Option("--drift", help="The folder `mlgitops drift --out` wrote.")
-    ],
+    drift: Annotated[Path, typer.Option(help="The folder `mlgitops drift --out` wrote.")],
     repo: Annotated[
-        str | None,
-        typer.Option("--repo", help="OWNER/NAME (default: GITHUB_REPOSITORY)."),
+        str | None, typer.Option(help="OWNER/NAME (default: GITHUB_REPOSITORY).")
     ] = None,
-    base: Annotated[str, typer.Option("--base", help="The branch the PR merges into.")] = "main",
+    base: Annotated[str, typer.Option(help="The branch the PR merges into.")] = "main",
     params: Annotated[Path, params_option("retrain")] = PARAMS,
-    dry_run: Annotated[
-        bool,
-        typer.Option(
-            "--dry-run",
-            help="Build and validate the snapshot, print the PR body; push and call nothing.",
-        ),
-    ] = False,
+    dry_run: Annotated[bool, _DRY_RUN_OPTION] = False,
 ) -> None:
     """Snapshot new labelled data, validate it, push it, commit the pointer, open the PR.
 

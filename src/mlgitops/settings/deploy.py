@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import PurePosixPath
 from typing import Annotated, Any, ClassVar
 
 from pydantic import (
-    AfterValidator,
     BeforeValidator,
     Field,
     Strict,
@@ -15,36 +13,34 @@ from pydantic import (
     model_validator,
 )
 
-from mlgitops.settings.load import Positive, PositiveNumber, Section, Sections, Text
+from mlgitops.settings.load import (
+    Positive,
+    PositiveNumber,
+    Section,
+    Sections,
+    Text,
+    matching,
+)
 from mlgitops.settings.sections import AlertSettings, CronSettings, RetrainSettings, ServingSettings
 
-_DNS_LABEL = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
+KubernetesName = Annotated[
+    str,
+    matching(
+        r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?",
+        "not a Kubernetes name (lower-case letters, digits and '-', at most 63, starting and "
+        "ending alphanumeric)",
+    ),
+]
 # An exact version tag (v1.34.1, 1.34.1) or a digest: never `latest` or a moving `v1.34`.
-_PINNED = re.compile(r"(:v?\d+\.\d+\.\d+[\w.-]*|@sha256:[0-9a-f]{64})$")
-
-
-def _kubernetes_name(value: str) -> str:
-    if not _DNS_LABEL.fullmatch(value):
-        raise ValueError(
-            "not a Kubernetes name (lower-case letters, digits and '-', at most 63, starting and "
-            "ending alphanumeric)"
-        )
-    return value
-
-
-def _pinned(value: str) -> str:
-    if not _PINNED.search(value):
-        raise ValueError(
-            "pin it to an exact version tag (registry.k8s.io/kubectl:v1.34.1) or a digest "
-            "(...@sha256:<64 hex>)"
-        )
-    return value
-
-
-def _absolute(value: str) -> str:
-    if not value.startswith("/"):
-        raise ValueError("expected an absolute path")
-    return value
+PinnedImage = Annotated[
+    str,
+    matching(
+        r".*(:v?\d+\.\d+\.\d+[\w.-]*|@sha256:[0-9a-f]{64})",
+        "pin it to an exact version tag (registry.k8s.io/kubectl:v1.34.1) or a digest "
+        "(...@sha256:<64 hex>)",
+    ),
+]
+AbsolutePath = Annotated[str, matching(r"/.*", "expected an absolute path")]
 
 
 def _quantity(value: Any) -> Any:
@@ -56,7 +52,6 @@ def _or_none(value: Any) -> Any:
     return {} if value is None else value
 
 
-KubernetesName = Annotated[str, AfterValidator(_kubernetes_name)]
 Quantity = Annotated[str, BeforeValidator(_quantity), Field(min_length=1)]
 NonNegative = Annotated[int, Strict(), Field(ge=0)]
 
@@ -115,9 +110,7 @@ class DeploySettings(Section):
     probes: Probes
     run_as_user: Positive  # never root
     image_pull_secret: KubernetesName
-    writable: Annotated[
-        dict[KubernetesName, Annotated[str, AfterValidator(_absolute)]], Field(min_length=1)
-    ]
+    writable: Annotated[dict[KubernetesName, AbsolutePath], Field(min_length=1)]
     env: dict[str, Annotated[str, Strict()]]  # `"1"`, quoted: an unquoted 1 is a YAML number
     secret_env: Annotated[
         dict[str, SecretRef],
@@ -128,7 +121,7 @@ class DeploySettings(Section):
     workflow_timeout_seconds: Positive
     smoke: Smoke
     service_account: KubernetesName
-    kubectl_image: Annotated[str, AfterValidator(_pinned)]
+    kubectl_image: PinnedImage
     step_resources: Resources
 
     @property

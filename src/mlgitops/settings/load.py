@@ -8,12 +8,21 @@ what was expected, with "did you mean" for a misspelt key.
 from __future__ import annotations
 
 import difflib
+import re
 import types
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, TypeVar, Union, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, RootModel, Strict, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    RootModel,
+    Strict,
+    ValidationError,
+)
 from pydantic_core import ErrorDetails
 
 from mlgitops.errors import UsageError
@@ -28,6 +37,20 @@ Number = Annotated[float, Strict()]  # strict float still takes an int (`at_leas
 PositiveNumber = Annotated[float, Strict(), Field(gt=0)]
 Flag = Annotated[bool, Strict()]
 Text = Annotated[str, Field(min_length=1)]
+
+
+def matching(pattern: str, problem: str) -> AfterValidator:
+    """A check that the whole string matches `pattern`; `problem` says what it is not, e.g.
+    "not a cron line of five fields"."""
+    compiled = re.compile(pattern)
+
+    def check(value: str) -> str:
+        if not compiled.fullmatch(value):
+            raise ValueError(problem)
+        return value
+
+    return AfterValidator(check)
+
 
 _MAX_PROBLEMS = 10  # a file of the wrong shape would otherwise list every key
 _MAX_SHOWN = 60  # characters of a wrong value quoted in a message

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import AfterValidator, BeforeValidator, Field, RootModel, Strict, field_validator
 
-from mlgitops.settings.load import Flag, Int, Number, Positive, PositiveNumber, Section, Text
+from mlgitops.settings.load import (
+    Flag,
+    Int,
+    Number,
+    Positive,
+    PositiveNumber,
+    Section,
+    Text,
+    matching,
+)
 
 Fraction = Annotated[float, Strict(), Field(gt=0, le=1)]
 
@@ -75,25 +83,9 @@ class DriftPolicy(Section):
         return self.model_dump(mode="json")
 
 
-def _cron_line(value: str) -> str:
-    if not re.fullmatch(r"(\S+\s+){4}\S+", value):
-        raise ValueError("not a cron line of five fields (like '0 5 * * 1')")
-    return value
-
-
-def _owner_name(value: str) -> str:
-    if not re.fullmatch(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+", value):
-        raise ValueError("not OWNER/NAME")
-    return value
-
-
-def _duration(value: str) -> str:
-    if not re.fullmatch(r"([0-9]+(ms|s|m|h|d|w|y))+", value):
-        raise ValueError("not a Prometheus duration (like 5m, 1h30m)")
-    return value
-
-
-Duration = Annotated[str, AfterValidator(_duration)]
+Duration = Annotated[
+    str, matching(r"([0-9]+(ms|s|m|h|d|w|y))+", "not a Prometheus duration (like 5m, 1h30m)")
+]
 
 
 class CronSettings(Section):
@@ -102,10 +94,10 @@ class CronSettings(Section):
     docs: ClassVar[str] = "docs/retrain.md"
 
     name: Text
-    schedule: Annotated[str, AfterValidator(_cron_line)]
+    schedule: Annotated[str, matching(r"(\S+\s+){4}\S+", "not a cron line of five fields")]
     timezone: Text
     image: Text
-    repo: Annotated[str, AfterValidator(_owner_name)]
+    repo: Annotated[str, matching(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+", "not OWNER/NAME")]
     logs_claim: Text
     reference: Text
     incoming_claim: Text
@@ -161,17 +153,13 @@ def _increasing(buckets: tuple[float, ...]) -> tuple[float, ...]:
     return buckets
 
 
-def _metric_name(value: str) -> str:
-    if not re.fullmatch(r"[a-zA-Z_][a-zA-Z0-9_]*", value):
-        raise ValueError("not a Prometheus metric name (letters, digits, '_'), which it becomes")
-    return value
-
-
 class ServingSettings(Section):
     """params.yaml `serving`: what the service reports, which the alert rules read."""
 
     docs: ClassVar[str] = "docs/serving.md"
 
-    score: Annotated[str, AfterValidator(_metric_name)]  # the answer's field holding the score;
+    score: Annotated[
+        str, matching(r"[a-zA-Z_][a-zA-Z0-9_]*", "not a Prometheus metric name, which it becomes")
+    ]  # the answer's field holding the score;
     # the service's Prometheus histogram of it has this name
     score_buckets: Annotated[tuple[Number, ...], Field(min_length=1), AfterValidator(_increasing)]
