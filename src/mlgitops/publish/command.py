@@ -145,7 +145,7 @@ def comment(
             "contents (in a workflow: `env: GITHUB_TOKEN: ${{ github.token }}`)"
         )
     if not _REPO.match(repo):
-        raise UsageError(f"--repo {repo!r} is not OWNER/NAME; pass it like octo-org/churn")
+        raise UsageError(f"--repo {repo!r} is not OWNER/NAME; pass it like octo-org/models")
     files = read_report_dir(report_dir)
     head = (sha or files.head_sha or "").lower()
     if not _SHA.match(head):
