@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 import yaml
+from pydantic import BaseModel
 
 from mlgitops.errors import UsageError
 from mlgitops.settings import (
@@ -34,12 +35,13 @@ def _message(kind: Any, params: dict[str, Any], section: str | None = None) -> s
 
 def test_every_section_of_the_repository_params_parses() -> None:
     assert load_settings(GatePolicy, REPO_ROOT / "params.yaml", "gate").root[0].metric
-    for kind, section in [
+    kinds: list[tuple[type[BaseModel], str]] = [
         (DriftPolicy, "drift"),
         (RetrainSettings, "retrain"),
         (DeploySettings, "deploy"),
         (ServingSettings, "serving"),
-    ]:
+    ]
+    for kind, section in kinds:
         parse_settings(kind, REPO_PARAMS, section=section)
     render = parse_settings(RenderSettings, REPO_PARAMS)
     assert render.retrain.alerts.score_high in render.serving.score_buckets
@@ -135,7 +137,7 @@ def test_the_parsed_settings_are_read_only_and_typed() -> None:
     assert retrain.pointer == retrain.data.with_name(retrain.data.name + ".dvc")
     assert isinstance(retrain.validate_stages, tuple)
     with pytest.raises(ValueError, match="frozen"):
-        retrain.id_column = "x"  # type: ignore[misc]
+        retrain.id_column = "x"
 
 
 def test_yaml_numbers_are_not_taken_for_strings_or_flags_for_numbers() -> None:
