@@ -78,8 +78,8 @@ def model_card(
     frame: pd.DataFrame,
     params: dict[str, Any],
     threshold: float,
-    raw_path: Path,
-    lock_path: Path,
+    raw_path: Path = RAW_PATH,
+    lock_path: Path = LOCK_PATH,
 ) -> dict[str, Any]:
     """What a reviewer or the service needs to know about the model file: inputs, not times."""
     import lightgbm as lgb
@@ -174,14 +174,7 @@ def main() -> None:
     with timer.phase("write"):
         MODEL_PATH.parent.mkdir(parents=True, exist_ok=True)
         booster.save_model(str(MODEL_PATH))
-        card = model_card(
-            model_path=MODEL_PATH,
-            frame=frame,
-            params=params,
-            threshold=threshold,
-            raw_path=RAW_PATH,
-            lock_path=LOCK_PATH,
-        )
+        card = model_card(model_path=MODEL_PATH, frame=frame, params=params, threshold=threshold)
         card["golden"] = golden_customers(frame, MODEL_PATH, threshold=threshold)
         CARD_PATH.write_text(json.dumps(card, indent=2) + "\n")
     logger.info("train: %d rows, %d trees -> %s", len(frame), booster.num_trees(), MODEL_PATH)
