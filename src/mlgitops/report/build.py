@@ -13,16 +13,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from mlgitops.errors import UsageError
-from mlgitops.policy import MetricRule, load_policy
+from mlgitops.params import read_params
+from mlgitops.policy import MetricRule
 from mlgitops.report import data as data_changes
 from mlgitops.report import dvc_diff, stages
 from mlgitops.report.headline import build_headline
 from mlgitops.report.markdown import render_markdown
 from mlgitops.report.pipeline import read_repro_log
 from mlgitops.report.plots import image_name, render_plot
+from mlgitops.settings import GatePolicy, parse_settings
 
 logger = logging.getLogger(__name__)
 
@@ -75,16 +74,11 @@ def build_report(request: ReportRequest, repo_path: Path | None = None) -> dict[
 
 def _policy(params: Path) -> list[MetricRule]:
     """The gate rules for the headline; a repository without a policy gets no headline."""
-    try:
-        loaded = yaml.safe_load(params.read_text()) if params.is_file() else None
-    except yaml.YAMLError as error:
-        raise UsageError(
-            f"report: {params} is not valid YAML ({error}); fix it or pass --params"
-        ) from None
-    if not isinstance(loaded, dict) or "gate" not in loaded:
+    loaded = read_params(params) if params.is_file() else {}
+    if "gate" not in loaded:
         logger.info("report: no headline, %s has no 'gate' section", params)
         return []
-    return load_policy(params)
+    return parse_settings(GatePolicy, loaded, source=str(params), section="gate").root
 
 
 def _plots(repo: Any, revs: dvc_diff.Revisions, images_dir: Path | None) -> list[dict[str, Any]]:
