@@ -17,7 +17,7 @@ BentoML reads them, so each setting's effect can be measured on its own:
                      ones on one (parallel-1: every batch on all threads)
     keep-timer       BentoML's own TimeoutMiddleware, which never cancels its per-request timer
                      (the timer keeps the request's objects alive for traffic.timeout); the
-                     service ships churn.timeout_fix, which cancels it
+                     service ships mlgitops.serving.timeout_fix, which cancels it
     gc-default       after the service's __init__: gc.unfreeze() and Python's thresholds
     gc-A-B-C         after the service's __init__: gc.set_threshold(A, B, C), the freeze kept
 """
@@ -28,7 +28,7 @@ import gc
 import os
 from typing import Any
 
-from churn import service as service_module
+from churn import model as model_module
 from churn.service import ChurnService
 
 VARIANT_ENV = "CHURN_BENCH_VARIANT"
@@ -60,7 +60,7 @@ def apply(variant: str, service: Any = ChurnService) -> None:
         elif item == "no-tracing":
             config.setdefault("tracing", {})["excluded_urls"] = ["/predict", "/predict_file"]
         elif name == "parallel":
-            service_module.PARALLEL_FROM_ROWS = int(value)
+            model_module.PARALLEL_FROM_ROWS = int(value)
         elif name == "omp":
             os.environ["OMP_NUM_THREADS"] = value  # read when LightGBM loads, in __init__
         elif item == "keep-timer":
@@ -74,7 +74,7 @@ def apply(variant: str, service: Any = ChurnService) -> None:
 
 
 def _keep_timeout_timers() -> None:
-    """BentoML 1.4.39's TimeoutMiddleware.__call__ as it is (churn.timeout_fix replaced it)."""
+    """BentoML 1.4.39's TimeoutMiddleware.__call__ as it is (our timeout_fix replaced it)."""
     import asyncio
 
     from bentoml._internal.server.http import traffic

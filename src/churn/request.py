@@ -62,7 +62,7 @@ Customer.__doc__ = "One customer as a client sends it: the raw columns of the da
 
 
 def _total_charges_known(customer: dict[str, Any]) -> dict[str, Any]:
-    """The schema's row rule; its error names the field (churn.rejections)."""
+    """The schema's row rule; its error names the field (mlgitops.serving.rejections)."""
     if customer[ROW_RULE_FIELD] is None and customer[_NEW_IF_ZERO] != 0:
         raise PydanticCustomError(ROW_RULE_ERROR, f"{ROW_RULE_FIELD} {ROW_RULE}")
     return customer

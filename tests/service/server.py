@@ -31,7 +31,7 @@ class Built:
     tag: str
     bento: Path  # the Bento's directory in the store
     env: dict[str, str]
-    log_dir: Path  # CHURN_REQUEST_LOG_DIR
+    log_dir: Path  # MLGITOPS_REQUEST_LOG_DIR
 
 
 @dataclass(frozen=True)
@@ -55,8 +55,8 @@ def build(checkout: Checkout, side: Path) -> Built:
         "BENTOML_DO_NOT_TRACK": "true",
         "UV_CACHE_DIR": str(side / "uv-cache"),
         "UV_PYTHON_DOWNLOADS": "never",
-        "CHURN_REQUEST_LOG_DIR": str(log_dir),
-        "CHURN_REQUEST_LOG_KEY": LOG_KEY,
+        "MLGITOPS_REQUEST_LOG_DIR": str(log_dir),
+        "MLGITOPS_REQUEST_LOG_KEY": LOG_KEY,
     }
     result = checkout.run("python", "-m", "churn.build_bento", extra_env=env)
     assert result.returncode == 0, str(result)

@@ -24,8 +24,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from churn import schema
 from churn.request import MAX_CUSTOMERS
-from churn.requestlog import hash_id
 from churn.upload import MAX_ROWS
+from mlgitops.serving.requestlog import hash_id
 from tests.service.server import LOG_KEY, Built, Running
 
 pytestmark = pytest.mark.e2e
@@ -92,7 +92,7 @@ def test_one_customer_scores_as_the_booster(
     assert answer["customer_id"] == new_customer[schema.ID]
     assert answer["model"] == {
         "sha256": card["model"]["sha256"],
-        "git_revision": card["git"]["revision"],
+        "git_revision": (card.get("git") or {}).get("revision"),
     }
 
 
@@ -278,7 +278,7 @@ def _samples(client: httpx.Client) -> dict[tuple[str, tuple[tuple[str, str], ...
         (sample.name, tuple(sorted(sample.labels.items()))): sample.value
         for family in families
         for sample in family.samples
-        if sample.name.startswith("churn_")
+        if sample.name.split("_")[0] in ("predictions", "churn", "rejected")
     }
 
 
@@ -294,9 +294,9 @@ def _eventually(check: Callable[[], bool], seconds: float = 10) -> bool:
 def test_metrics_count_predictions_scores_and_rejections_by_field(
     client: httpx.Client, raw: pd.DataFrame
 ) -> None:
-    predicted = ("churn_predictions_total", (("endpoint", "predict"),))
-    scores = ("churn_probability_count", ())
-    rejected = ("churn_rejected_requests_total", (("field", "streaming_tv"),))
+    predicted = ("predictions_total", (("endpoint", "predict"),))
+    scores = ("churn_probability_count", ())  # named by params.yaml's serving.score
+    rejected = ("rejected_requests_total", (("field", "streaming_tv"),))
     before = _samples(client)
     sent = customers(raw.head(3))
 

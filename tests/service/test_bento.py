@@ -19,23 +19,20 @@ SERVICE_MODULES = {
     "__init__",
     "service",
     "answers",
-    "model_file",
+    "model",
     "schema",
     "request",
     "encode",
-    "rejections",
-    "middleware",
-    "metrics",
-    "timeout_fix",
-    "requestlog",
-    "deferred",
     "upload",
     "validate",
     "io",
     "timing",
 }
 # `mlgitops smoke`, which the deploy workflow runs from the image it deploys (bentofile.yaml)
-SMOKE_MODULES = {"__init__", "smoke", "errors", "plugin"}
+SMOKE_MODULES = {"__init__", "smoke", "smoke_checks", "errors", "plugin"}
+# the serving runtime (its packages whole), and what it imports
+RUNTIME_PACKAGES = ("serving", "settings")
+RUNTIME_MODULES = {"card", "golden", "params"}
 
 
 def test_the_bento_holds_only_the_service_its_model_and_the_threshold(built: Built) -> None:
@@ -51,7 +48,12 @@ def test_the_bento_holds_only_the_service_its_model_and_the_threshold(built: Bui
         "models/model.txt",
         "models/card.json",
         *(f"churn/{name}.py" for name in SERVICE_MODULES),
-        *(f"mlgitops/{name}.py" for name in SMOKE_MODULES),
+        *(f"mlgitops/{name}.py" for name in SMOKE_MODULES | RUNTIME_MODULES),
+        *(
+            path.relative_to(built.checkout.path / "src").as_posix()
+            for package in RUNTIME_PACKAGES
+            for path in (built.checkout.path / "src/mlgitops" / package).glob("*.py")
+        ),
     }
     assert sha256(src / "models/model.txt") == sha256(built.checkout.path / "models/model.txt")
 
@@ -62,7 +64,8 @@ def test_the_bento_is_labelled_with_the_revision_and_the_model(built: Built) -> 
     head = built.checkout.run("git", "rev-parse", "HEAD").stdout.strip()
     assert info["labels"]["git_revision"].removesuffix("-dirty") == head
     assert info["labels"]["model_sha256"] == card["model"]["sha256"]
-    assert info["labels"]["model_git_revision"] == card["git"]["revision"]
+    revision = (card.get("git") or {}).get("revision") or "unknown"
+    assert info["labels"]["model_git_revision"] == revision
 
 
 def _locked_versions(lock: Path) -> dict[str, str]:

@@ -23,8 +23,8 @@ import pandas as pd
 import pytest
 
 from churn import schema
-from churn.requestlog import hash_id
 from mlgitops.drift import DriftPolicy, load_policy, run_drift
+from mlgitops.serving.requestlog import hash_id
 from tests.checkout import VENV_BIN
 from tests.service.server import LOG_KEY, Built, Running
 

@@ -67,7 +67,7 @@ def test_golden_customers_that_score_otherwise_keep_it_live_but_never_ready(
     bento = _copy(built, tmp_path)
     card_path = bento / "src/models/card.json"
     card = json.loads(card_path.read_text())
-    card["golden"][0]["churn_probability"] += 1e-6  # the model file itself is untouched
+    card["golden"]["cases"][0]["expected"]["churn_probability"] += 1e-6  # the model is untouched
     card_path.write_text(json.dumps(card))
 
     running = start(str(bento), built, tmp_path / "run")
@@ -78,4 +78,4 @@ def test_golden_customers_that_score_otherwise_keep_it_live_but_never_ready(
         assert status(running.url + "/readyz") == 503
     finally:
         stop(running)
-    assert "golden customer" in running.text()
+    assert "not ready: golden case 0: churn_probability: got" in running.text()

@@ -25,6 +25,8 @@ from churn.io import load_params
 from churn.prepare import clean, split
 from churn.request import Customers
 from churn.train import golden_customers, model_card, train
+from churn.train_params import resolve
+from mlgitops.golden import parse_golden
 from tests.checkout import REPO_ROOT
 
 TOLERANCE = 1e-9
@@ -50,12 +52,14 @@ def trained(good_raw_csv: bytes, tmp_path_factory: pytest.TempPathFactory) -> Tr
     )
     directory = tmp_path_factory.mktemp("model")
     model_path, raw_path = directory / "model.txt", directory / "raw.csv"
-    train(train_frame, load_params("train", REPO_ROOT / "params.yaml")).save_model(str(model_path))
+    params = resolve(load_params("train", REPO_ROOT / "params.yaml"))
+    train(train_frame, params).save_model(str(model_path))
     raw_path.write_bytes(good_raw_csv)
     card = model_card(
         model_path=model_path,
         frame=train_frame,
-        params={},
+        params=params,
+        threshold=0.5,
         raw_path=raw_path,
         lock_path=REPO_ROOT / "uv.lock",
     )
@@ -136,10 +140,15 @@ def test_only_a_new_customers_missing_total_becomes_zero(trained: Trained) -> No
 
 
 def test_the_golden_customers_store_the_saved_models_probabilities(trained: Trained) -> None:
-    golden = golden_customers(trained.train_frame, trained.model_path)
-    assert len(golden) == 5
-    assert any(case["customer"]["total_charges"] is None for case in golden)
-    customers = list(TypeAdapter(Customers).validate_python([c["customer"] for c in golden]))
+    golden = parse_golden(
+        {"golden": golden_customers(trained.train_frame, trained.model_path, threshold=0.5)}
+    )
+    assert (golden.route, golden.request_key) == ("/predict", "customers")
+    assert golden.response_key is None
+    assert len(golden.cases) == 5
+    assert any(case.input["total_charges"] is None for case in golden.cases)
+    customers = list(TypeAdapter(Customers).validate_python([c.input for c in golden.cases]))
     got = trained.booster.predict(Encoder.from_card(trained.card).encode(customers))
-    stored = [case["churn_probability"] for case in golden]
+    stored = [case.expected["churn_probability"] for case in golden.cases]
     np.testing.assert_allclose(got, stored, rtol=0, atol=TOLERANCE)
+    assert [case.expected["churn"] for case in golden.cases] == [p >= 0.5 for p in got]

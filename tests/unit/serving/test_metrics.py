@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 from prometheus_client import CollectorRegistry, Histogram
 
-from churn.metrics import observe_all
+from mlgitops.serving.metrics import observe_all
 
-BUCKETS = [i / 10 for i in range(1, 11)]  # the service's churn_probability buckets
+BUCKETS = [i / 10 for i in range(1, 11)]  # the example service's score buckets
 
 
 def _samples(registry: CollectorRegistry) -> dict[tuple[str, str], float]:

@@ -17,10 +17,10 @@ import pytest
 from bentoml._internal.server.http.traffic import TimeoutMiddleware
 from starlette.responses import PlainTextResponse
 
-from churn import timeout_fix
+from mlgitops.serving import timeout_fix
 
 REQUESTS = 200
-_UNPATCHED = TimeoutMiddleware.__call__  # BentoML's own, before churn.service patches it
+_UNPATCHED = TimeoutMiddleware.__call__  # BentoML's own, before the service patches it
 
 
 def _pending_request_timers() -> int:
@@ -112,7 +112,7 @@ def test_another_bentoml_version_is_left_alone_with_a_warning(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     current = TimeoutMiddleware.__call__
-    with caplog.at_level(logging.WARNING, logger="churn.timeout_fix"):
+    with caplog.at_level(logging.WARNING, logger="mlgitops.serving.timeout_fix"):
         assert not timeout_fix.apply("1.5.0")
     assert TimeoutMiddleware.__call__ is current
     assert "BentoML 1.5.0 is not 1.4.39" in caplog.text

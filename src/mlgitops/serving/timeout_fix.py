@@ -72,8 +72,9 @@ def apply(bentoml_version: str | None = None) -> bool:
     version = bentoml.__version__ if bentoml_version is None else bentoml_version
     if version != PATCHED_VERSION:
         logger.warning(
-            "BentoML %s is not %s: its TimeoutMiddleware is left unpatched (churn.timeout_fix); "
-            "check whether it still keeps every request alive for traffic.timeout",
+            "BentoML %s is not %s: its TimeoutMiddleware is left unpatched "
+            "(mlgitops.serving.timeout_fix); check whether it still keeps every request alive "
+            "for traffic.timeout",
             version,
             PATCHED_VERSION,
         )

@@ -13,8 +13,9 @@ def observe_all(histogram: Any, values: np.ndarray) -> None:
     Observing one at a time took 36 ms for 10,000 scores, in the thread that runs after the
     response but under the GIL the next request needs. This does what `Histogram.observe` does
     in the pinned prometheus_client (add to `_sum`, count the first bucket whose upper bound is
-    at least the value), through the same attributes it uses; tests/unit/test_metrics.py checks
-    the result equals observing one by one, so a prometheus_client that changes them fails it.
+    at least the value), through the same attributes it uses; tests/unit/serving/test_metrics.py
+    checks the result equals observing one by one, so a prometheus_client that changes them
+    fails it.
     """
     histogram._raise_if_not_observable()
     histogram._sum.inc(float(values.sum()))

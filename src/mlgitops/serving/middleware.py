@@ -1,9 +1,9 @@
 """The ASGI middleware in front of the API routes: content-type guard, then 4xx reshaping.
 
 BentoML parses a form for any form content type, answers a malformed multipart body with a 500,
-and fetches a URL given as a text field where a file is expected. So /predict takes JSON only,
-and an upload must be a well-formed multipart body whose file field is a file part; everything
-else is left to BentoML, and its 4xx answers are rewritten by churn.rejections.reshape.
+and fetches a URL given as a text field where a file is expected. So a JSON route takes JSON
+only, and an upload must be a well-formed multipart body whose file field is a file part;
+everything else is left to BentoML, and its 4xx answers are rewritten by Rejections.reshape.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
-from churn.rejections import rejection, reshape
+from mlgitops.serving.rejections import BODY, Rejections
 
 ASGIApp = Any  # (scope, receive, send) -> awaitable, typed loosely as Starlette does
 
@@ -26,12 +26,12 @@ class RejectionMiddleware:
         *,
         json_paths: Iterable[str],
         upload_paths: Mapping[str, str],
-        max_customers: int,
+        rejections: Rejections,
     ) -> None:
         self.app = app
         self.json_paths = frozenset(json_paths)
         self.upload_paths = dict(upload_paths)  # path -> name of its file field
-        self.max_customers = max_customers
+        self.rejections = rejections
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         path = scope.get("path")
@@ -41,12 +41,15 @@ class RejectionMiddleware:
             return
         media_type = _media_type(scope)
         if path in self.json_paths and media_type in _FORM_TYPES:
-            problem = {"field": "(body)", "rule": "must be JSON (Content-Type: application/json)"}
-            await _send_json(send, *rejection(415, "unsupported media type", [problem]))
+            problem = {"field": BODY, "rule": "must be JSON (Content-Type: application/json)"}
+            await _send_json(
+                send, *self.rejections.reject(415, "unsupported media type", [problem])
+            )
             return
         if path in self.upload_paths:
             body = await _read_body(receive)
-            refused = await _check_upload(scope, body, media_type, self.upload_paths[path])
+            field = self.upload_paths[path]
+            refused = await _check_upload(scope, body, media_type, field, self.rejections)
             if refused is not None:
                 await _send_json(send, *refused)
                 return
@@ -68,7 +71,7 @@ class RejectionMiddleware:
             if message.get("more_body", False):
                 return
             body = b"".join(chunks)
-            reshaped = reshape(held["status"], body, max_customers=self.max_customers)
+            reshaped = self.rejections.reshape(held["status"], body)
             if reshaped is None:
                 await send(held)
                 await send({"type": "http.response.body", "body": body, "more_body": False})
@@ -115,7 +118,7 @@ def _replay(body: bytes, receive: Any) -> Any:
 
 
 async def _check_upload(
-    scope: dict[str, Any], body: bytes, media_type: str, field: str
+    scope: dict[str, Any], body: bytes, media_type: str, field: str, rejections: Rejections
 ) -> tuple[int, dict[str, Any]] | None:
     """The rejection of an upload BentoML would mishandle, or None to let it through."""
     from starlette.datastructures import UploadFile
@@ -125,17 +128,17 @@ async def _check_upload(
 
     if media_type != "multipart/form-data":
         rule = f"must be multipart/form-data with the table in the file field '{field}'"
-        return rejection(415, "unsupported media type", [{"field": "(body)", "rule": rule}])
+        return rejections.reject(415, "unsupported media type", [{"field": BODY, "rule": rule}])
     try:
         form = await Request(scope, _replay(body, _no_more)).form()
     except (HTTPException, MultiPartException) as error:
         detail = getattr(error, "detail", None) or getattr(error, "message", "")
         rule = f"must be a well-formed multipart/form-data body ({detail})"
-        return rejection(400, "invalid request", [{"field": "(body)", "rule": rule}])
+        return rejections.reject(400, "invalid request", [{"field": BODY, "rule": rule}])
     try:
         if any(not isinstance(value, UploadFile) for value in form.getlist(field)):
             rule = "must be a file part of the form (a text value or URL is not fetched)"
-            return rejection(400, "invalid request", [{"field": field, "rule": rule}])
+            return rejections.reject(400, "invalid request", [{"field": field, "rule": rule}])
     finally:
         await form.close()
     return None

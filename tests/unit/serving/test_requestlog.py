@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from churn.deferred import Deferred
-from churn.requestlog import RequestLog, RequestLogConfig, hash_id, json_columns
+from mlgitops.serving.deferred import Deferred
+from mlgitops.serving.requestlog import RequestLog, RequestLogConfig, hash_id, json_columns
 
 KEY = b"test-key"
 
@@ -115,10 +115,10 @@ def test_a_value_that_looks_like_the_end_of_a_line_stays_inside_it(
 def test_the_config_comes_from_the_environment(tmp_path: Path) -> None:
     config = RequestLogConfig.from_env(
         {
-            "CHURN_REQUEST_LOG_DIR": str(tmp_path),
-            "CHURN_REQUEST_LOG_MAX_BYTES": "123",
-            "CHURN_REQUEST_LOG_BACKUPS": "4",
-            "CHURN_REQUEST_LOG_KEY": "k",
+            "MLGITOPS_REQUEST_LOG_DIR": str(tmp_path),
+            "MLGITOPS_REQUEST_LOG_MAX_BYTES": "123",
+            "MLGITOPS_REQUEST_LOG_BACKUPS": "4",
+            "MLGITOPS_REQUEST_LOG_KEY": "k",
         }
     )
     assert config == RequestLogConfig(directory=tmp_path, max_bytes=123, backups=4, key=b"k")

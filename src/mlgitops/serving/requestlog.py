@@ -1,16 +1,16 @@
-"""Every scored customer as one JSON line, with no customer id in clear; the drift check reads it.
+"""Every scored row as one JSON line, with no row id in clear; the drift check reads it.
 
-`write` takes a request's customers as columns (the service has them so: the encoder's input,
-a table's columns), hashes each customer id with a keyed HMAC-SHA256, serialises the lines and
-writes them through logging's RotatingFileHandler (one file per worker, rotated by size). The
-service calls it after the response, from churn.deferred's background thread, never on the
+`write` takes a request's rows as columns (the service has them so: the encoder's input, a
+table's columns), hashes each row's id with a keyed HMAC-SHA256, serialises the lines and writes
+them through logging's RotatingFileHandler (one file per worker, rotated by size). The service
+calls it after the response, from mlgitops.serving.deferred's background thread, never on the
 request's path; it still holds the GIL, so it is kept lean.
 
-One line per customer:
+One line per row (`<id>` is the service's id field, e.g. "id_hmac" for an id field "id"):
     {"time": "2026-11-23T13:05:01.123+00:00", "endpoint": "predict",
-     "customer_id_hmac": "9f2c...", "model_sha256": "a1b7...",
-     "inputs": {"female": 0, ..., "total_charges": null},
-     "outputs": {"churn_probability": 0.031, "churn": false}}
+     "<id>_hmac": "9f2c...", "model_sha256": "a1b7...",
+     "inputs": {"age": 41, ..., "income": null},
+     "outputs": {"score": 0.031, "label": false}}
 """
 
 from __future__ import annotations
@@ -31,17 +31,19 @@ from pydantic_core import to_json
 
 logger = logging.getLogger(__name__)
 
-DIR_ENV: Final = "CHURN_REQUEST_LOG_DIR"
-MAX_BYTES_ENV: Final = "CHURN_REQUEST_LOG_MAX_BYTES"
-BACKUPS_ENV: Final = "CHURN_REQUEST_LOG_BACKUPS"
-KEY_ENV: Final = "CHURN_REQUEST_LOG_KEY"  # a secret; without it ids are unlinkable across restarts
+DIR_ENV: Final = "MLGITOPS_REQUEST_LOG_DIR"
+MAX_BYTES_ENV: Final = "MLGITOPS_REQUEST_LOG_MAX_BYTES"
+BACKUPS_ENV: Final = "MLGITOPS_REQUEST_LOG_BACKUPS"
+KEY_ENV: Final = (
+    "MLGITOPS_REQUEST_LOG_KEY"  # a secret; without it ids are unlinkable across restarts
+)
 DEFAULT_DIR: Final = "request-logs"  # under BENTOML_HOME (~/bentoml), never inside the Bento
 DEFAULT_MAX_BYTES: Final = 50 * 1024 * 1024
 DEFAULT_BACKUPS: Final = 10
 _LINES_PER_WRITE: Final = 1000  # rotation happens between writes, so a file overshoots little
 
 Columns = Mapping[str, Sequence[Any]]
-"""{name: values}, one value per customer; JSON's types (None for a missing value, no NaN)."""
+"""{name: values}, one value per row; JSON's types (None for a missing value, no NaN)."""
 MakeColumns = Callable[[], tuple[Columns, Columns]]
 """Produces (inputs, outputs) as columns, when the log is written (not on the request path)."""
 
@@ -61,8 +63,8 @@ class RequestLogConfig:
         key = env.get(KEY_ENV, "")
         if not key:
             logger.warning(
-                "%s is not set: customer ids are hashed with a random key, so one customer "
-                "gets a different hash after a restart",
+                "%s is not set: ids are hashed with a random key, so one id gets a "
+                "different hash after a restart",
                 KEY_ENV,
             )
         return cls(
@@ -77,9 +79,9 @@ def _bentoml_home(env: Mapping[str, str]) -> Path:
     return Path(env.get("BENTOML_HOME") or "~/bentoml").expanduser()
 
 
-def hash_id(key: bytes, customer_id: str) -> str:
-    """The pseudonym of a customer id in the log: HMAC-SHA256 under the log's key."""
-    return hmac.new(key, customer_id.encode(), hashlib.sha256).hexdigest()
+def hash_id(key: bytes, row_id: str) -> str:
+    """The pseudonym of a row's id in the log: HMAC-SHA256 under the log's key."""
+    return hmac.new(key, row_id.encode(), hashlib.sha256).hexdigest()
 
 
 def json_columns(frame: Any) -> dict[str, list[Any]]:
@@ -94,7 +96,7 @@ def json_columns(frame: Any) -> dict[str, list[Any]]:
 
 
 class RequestLog:
-    """Writes scored customers as JSON lines to a size-rotated file."""
+    """Writes scored rows as JSON lines to a size-rotated file."""
 
     def __init__(
         self, config: RequestLogConfig, *, id_field: str, model_sha256: str, name: str
@@ -109,7 +111,7 @@ class RequestLog:
         self._model_sha256 = model_sha256
 
     def write(self, endpoint: str, created: float, columns: MakeColumns) -> None:
-        """One line per customer of one request, stamped with the request's time."""
+        """One line per row of one request, stamped with the request's time."""
         stamp = datetime.fromtimestamp(created, UTC).isoformat(timespec="milliseconds")
         inputs, outputs = columns()
         ids = inputs[self._id_field]
@@ -131,11 +133,11 @@ class RequestLog:
                 [dict(zip(output_names, next(results), strict=True)) for _ in range(count)]
             )
             lines = []
-            for customer_id, value, answer in zip(
+            for row_id, value, answer in zip(
                 ids[start : start + count], values, answers, strict=True
             ):
                 pseudonym = keyed.copy()
-                pseudonym.update(str(customer_id).encode())
+                pseudonym.update(str(row_id).encode())
                 lines.append(f'{head}{pseudonym.hexdigest()}{middle}{value},"outputs":{answer}}}')
             self._emit("\n".join(lines))
 
