@@ -67,10 +67,13 @@ def _other_model(built: Built, bento: Path) -> None:
     card_path = bento / "src/models/card.json"
     card: dict[str, Any] = json.loads(card_path.read_text())
     encoder = Encoder.from_card(card)
-    customers = [case["customer"] for case in card["golden"]]
-    rows = encoder.encode_columns({c: [x[c] for x in customers] for c in encoder.features})
-    for case, probability in zip(card["golden"], booster.predict(rows), strict=True):
-        case["churn_probability"] = float(probability)
+    cases = card["golden"]["cases"]
+    inputs = [case["input"] for case in cases]
+    rows = encoder.encode_columns({c: [x[c] for x in inputs] for c in encoder.features})
+    for case, probability in zip(cases, booster.predict(rows), strict=True):
+        case["expected"]["churn_probability"] = float(probability)
+        if "churn" in case["expected"]:
+            case["expected"]["churn"] = bool(probability >= card["threshold"])
     card["model"]["sha256"] = sha256(model)
     card_path.write_text(json.dumps(card))
 
@@ -89,7 +92,7 @@ def test_smoke_fails_against_a_bento_serving_another_model(built: Built, tmp_pat
     assert result.returncode == 1, result.stderr
     assert f"against {running.url}:" in result.stderr
     failed = result.stderr.split("checks failed against", 1)[1]
-    assert "golden 0: got" in failed and "the card says" in failed
+    assert "golden 0: churn_probability: got" in failed and "the card says" in failed
     assert "model sha256: served" in failed
     for passing in ("livez:", "readyz:", "bad request", "latency:"):
         assert passing not in failed

@@ -1,8 +1,9 @@
-"""A stand-in for a model service that `mlgitops smoke` checks, in the shape of the churn API.
+"""A stand-in for a model service that `mlgitops smoke` checks, shaped by the card it is given.
 
-It knows the golden customers of a card and answers them as the real service would
-(`{"predictions": [{"churn_probability", "churn", "model"}]}`), refuses a customer with a
-missing field with a 422 naming it, and serves BentoML's /livez and /readyz. Each `Fault`
+It knows the golden cases of a card and answers them as a real service would, at the card's
+route, its rows under the card's request key and its answers under the response key (the
+expected fields, plus the model's sha256), refuses a row with a missing field with a 422
+naming it, and serves BentoML's /livez and /readyz. Each `Fault`
 breaks one of those the way a broken deployment would. Use it in process through
 `httpx.MockTransport(fake)`, or as a real server with `fake.serve()`.
 """
@@ -30,10 +31,11 @@ class Fault(enum.Enum):
     """How the stand-in misbehaves."""
 
     none = "none"
-    wrong_model = "wrong_model"  # probabilities 0.05 off the card's
-    other_model = "other_model"  # right probabilities, another model file's sha256
+    wrong_model = "wrong_model"  # every number 0.05 off the card's
+    wrong_label = "wrong_label"  # every other (non-number) expected field flipped or changed
+    other_model = "other_model"  # right answers, another model file's sha256
     crash_on_bad = "crash_on_bad"  # a 500 (with a traceback) for a bad request
-    accept_bad = "accept_bad"  # scores a customer with a missing field anyway
+    accept_bad = "accept_bad"  # scores a row with a missing field anyway
     vague_bad = "vague_bad"  # a 400 for a bad request that does not say what is wrong
     slow = "slow"  # every prediction takes `delay` seconds
     not_ready = "not_ready"  # /readyz answers 503
@@ -42,7 +44,7 @@ class Fault(enum.Enum):
 
 @dataclass
 class FakeScoringService:
-    """Answers the card's golden customers; `seen` counts the prediction requests."""
+    """Answers the card's golden cases; `seen` counts the prediction requests."""
 
     card: dict[str, Any]
     fault: Fault = Fault.none
@@ -60,7 +62,7 @@ class FakeScoringService:
             return 200, b""
         if method == "GET" and path == "/readyz":
             return (503, b"Runner not ready") if self.fault is Fault.not_ready else (200, b"")
-        if method == "POST" and path == "/predict":
+        if method == "POST" and path == self.card["golden"]["route"]:
             with self._lock:
                 self.seen += 1
                 seen = self.seen
@@ -73,29 +75,33 @@ class FakeScoringService:
         if self.fault is Fault.flaky and seen % 3 == 0:
             return 503, b'{"error": "Service busy"}'
         golden = self.card["golden"]
-        predictions = []
-        for index, customer in enumerate(body["customers"]):
-            missing = [name for name in golden[0]["customer"] if name not in customer]
+        key, cases = golden["request_key"], golden["cases"]
+        answers = []
+        for index, row in enumerate(body[key] if key else body):
+            missing = [name for name in cases[0]["input"] if name not in row]
             if missing and self.fault is Fault.crash_on_bad:
                 return 500, b"Traceback (most recent call last): KeyError"
             if missing and self.fault is Fault.vague_bad:
                 return 400, b'{"error": "bad request"}'
             if missing and self.fault is not Fault.accept_bad:
-                problem = {"field": f"customers[{index}].{missing[0]}", "rule": "required"}
+                where = f"{key}[{index}]" if key else f"[{index}]"
+                problem = {"field": f"{where}.{missing[0]}", "rule": "required"}
                 return 422, json.dumps({"error": "invalid request", "problems": [problem]}).encode()
-            known = [case for case in golden if case["customer"] == customer]
-            probability = known[0]["churn_probability"] if known else 0.5
-            if self.fault is Fault.wrong_model:
-                probability = min(1.0, probability + 0.05)
+            known = [case["expected"] for case in cases if case["input"] == row]
+            answer = {name: self._broken(value) for name, value in (known or [{}])[0].items()}
             sha = "0" * 64 if self.fault is Fault.other_model else self.card["model"]["sha256"]
-            predictions.append(
-                {
-                    "churn_probability": probability,
-                    "churn": probability >= 0.5,
-                    "model": {"sha256": sha, "git_revision": None},
-                }
-            )
-        return 200, json.dumps({"predictions": predictions}).encode()
+            answers.append({**answer, "model": {"sha256": sha, "git_revision": None}})
+        response_key = golden.get("response_key")
+        return 200, json.dumps({response_key: answers} if response_key else answers).encode()
+
+    def _broken(self, value: Any) -> Any:
+        """An expected value as this fault answers it."""
+        number = isinstance(value, int | float) and not isinstance(value, bool)
+        if number and self.fault is Fault.wrong_model:
+            return value + 0.05
+        if not number and self.fault is Fault.wrong_label:
+            return not value if isinstance(value, bool) else f"not {value}"
+        return value
 
     @contextmanager
     def serve(self) -> Iterator[str]:

@@ -1,8 +1,9 @@
 """`mlgitops smoke` against a stand-in model service that is right, or broken in one way.
 
-The stand-in (tests/standins/scoring.py) answers the card's golden customers; each fault breaks
-one thing a bad deployment breaks, and the test checks that exactly that check fails. The
-real service is checked in tests/e2e/test_smoke_service.py.
+The stand-in (tests/standins/scoring.py) answers the card's golden cases where and how the card
+declares them (names unlike the example model's: rows in, score and label out); each fault
+breaks one thing a bad deployment breaks, and the test checks that exactly that check fails.
+The real service is checked in tests/service/test_smoke.py.
 """
 
 from __future__ import annotations
@@ -24,26 +25,32 @@ from tests.standins.scoring import FakeScoringService, Fault
 SHA = "ab" * 32
 
 
-def _customer(number: int, **changes: Any) -> dict[str, Any]:
-    customer = {
-        "customer_id": f"000{number}-ABCDE",
+def _row(number: int, **changes: Any) -> dict[str, Any]:
+    row = {
+        "row_id": f"000{number}-ABCDE",
         "female": number % 2,
         "tenure": 3 * number,
         "contract": "Month-to-month",
         "monthly_charges": 20.5 + number,
         "total_charges": None if number == 0 else 61.5 * number,
     }
-    return {**customer, **changes}
+    return {**row, **changes}
 
 
 CARD: dict[str, Any] = {
     "model": {"path": "models/model.txt", "sha256": SHA},
     "features": ["female", "tenure", "contract", "monthly_charges", "total_charges"],
-    "golden": [
-        {"customer": _customer(0), "churn_probability": 0.6312345678901},
-        {"customer": _customer(1), "churn_probability": 0.0123456789},
-        {"customer": _customer(2, contract="Two year"), "churn_probability": 0.25},
-    ],
+    "golden": {
+        "route": "/score",
+        "request_key": "rows",
+        "response_key": "predictions",
+        "tolerance": 1e-6,
+        "cases": [
+            {"input": _row(0), "expected": {"score": 0.6312345678901, "label": True}},
+            {"input": _row(1), "expected": {"score": 0.0123456789, "label": False}},
+            {"input": _row(2, contract="Two year"), "expected": {"score": 0.25, "label": False}},
+        ],
+    },
 }
 ALL_CHECKS = [
     "livez",
@@ -83,6 +90,7 @@ def test_every_check_passes_against_a_correct_service(card: Path) -> None:
     ("fault", "failing", "detail"),
     [
         (Fault.wrong_model, ["golden 0", "golden 1", "golden 2"], "off by 0.05 > 1e-06"),
+        (Fault.wrong_label, ["golden 0", "golden 1", "golden 2"], "label: got True, the card"),
         (Fault.other_model, ["model sha256"], "served 000000000000, the card says abababababab"),
         (Fault.crash_on_bad, ["bad request (no female)"], "500, a 4xx expected (Traceback"),
         (Fault.accept_bad, ["bad request (no female)"], "200, a 4xx expected"),
@@ -142,7 +150,7 @@ def test_cli_exits_1_naming_what_failed(card: Path, smoke: Smoke) -> None:
         code, err = smoke("--url", url, "--card", str(card), "--requests", "5")
     assert code == 1, err
     assert f"smoke: 3 of 8 checks failed against {url}:" in err
-    assert "golden 0: got 0.681235, the card says 0.631235 (off by 0.05 > 1e-06)" in err
+    assert "golden 0: score: got 0.681235, the card says 0.631235 (off by 0.05 > 1e-06)" in err
     assert "CheckFailedError" in err
 
 
@@ -151,7 +159,7 @@ def test_cli_times_out_on_an_answer_that_never_comes(card: Path, smoke: Smoke) -
     with fake.serve() as url:
         code, err = smoke("--url", url, "--card", str(card), "--requests", "1", "--timeout", "0.2")
     assert code == 1, err
-    assert "golden 0: POST /predict: timed out (ReadTimeout)" in err
+    assert "golden 0: POST /score: timed out (ReadTimeout)" in err
 
 
 def _closed_port() -> int:
@@ -182,8 +190,16 @@ def test_run_smoke_raises_on_unreachable_service(card: Path) -> None:
     [
         (None, "not found; pass --card"),
         ("{not json", "is not valid JSON"),
-        (json.dumps({"model": {"sha256": SHA}}), "has no `golden` cases; re-run the train stage"),
-        (json.dumps({"golden": [{"customer": {}, "churn_probability": 2}]}), "golden[0] is not"),
+        (json.dumps({"model": {"sha256": SHA}}), "no `golden` section); re-run the train stage"),
+        (json.dumps({"golden": [{"customer": {}}]}), "golden: Input should be a valid dictionary"),
+        (
+            json.dumps({"golden": {"request_key": "rows", "cases": []}}),
+            "golden.cases: Tuple should have at least 1 item",
+        ),
+        (
+            json.dumps({"golden": {"request_key": "rows", "cases": [{"input": {"a": 1}}]}}),
+            "golden.cases.0.expected: Field required",
+        ),
     ],
 )
 def test_a_card_without_usable_golden_cases_is_a_usage_error(
