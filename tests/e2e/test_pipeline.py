@@ -157,6 +157,29 @@ def test_a_training_param_change_reruns_only_train_and_evaluate(reproduced: Chec
     assert (reproduced.path / "metrics.json").read_bytes() != metrics_before
 
 
+def test_a_threshold_change_reaches_the_card_and_the_metrics(reproduced: Checkout) -> None:
+    """The threshold travels in the card: train writes it (the same model), evaluate reads it."""
+    params = reproduced.path / "params.yaml"
+    text, count = re.subn(
+        r"^(\s+threshold:\s*)[\d.]+", r"\g<1>0.3", params.read_text(), flags=re.MULTILINE
+    )
+    assert count == 1
+    params.write_text(text)
+    model_before = sha256(reproduced.path / "models/model.txt")
+    metrics_before = json.loads((reproduced.path / "metrics.json").read_text())
+
+    changed = reproduced.repro()
+
+    assert changed.returncode == 0, str(changed)
+    assert changed.ran == ["train", "evaluate"], str(changed)
+    assert sha256(reproduced.path / "models/model.txt") == model_before
+    card = json.loads((reproduced.path / "models/card.json").read_text())
+    assert card["threshold"] == 0.3
+    metrics = json.loads((reproduced.path / "metrics.json").read_text())
+    assert metrics["test"]["roc_auc"] == metrics_before["test"]["roc_auc"]
+    assert metrics["test"]["f1"] != metrics_before["test"]["f1"]
+
+
 def test_two_clean_runs_give_identical_results(golden: Golden, tmp_path: Path) -> None:
     second = reproduce_from_nothing(tmp_path / "repo")
 
