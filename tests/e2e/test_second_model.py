@@ -3,21 +3,31 @@
 The example (its own schema, params.yaml, dvc.yaml, stages, service and bentofile) is copied
 into a fresh git repository: a base on `main`, then pull-request branches that change one
 training parameter. Each goes through `dvc repro`, `mlgitops report --base main` and
-`mlgitops gate`, as CI runs them. Nothing under src/mlgitops knows this model: what the plugins
-need comes from its params.yaml, its dvc.yaml and its model card.
+`mlgitops gate`, as CI runs them. The base's Bento is built from its bentofile and served by
+`bentoml serve` on the serving runtime; `mlgitops smoke` checks it against its card, `mlgitops
+drift` reads the request log it wrote, `mlgitops render` writes its deploy/ and alert files.
+Nothing under src/mlgitops knows this model: what the plugins need comes from its params.yaml,
+its dvc.yaml and its model card.
 """
 
 from __future__ import annotations
 
 import json
 import shutil
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import Any, cast
 
+import httpx
+import pandas as pd
 import pytest
+import yaml
 
 from tests.checkout import REPO_ROOT, Checkout, Repro, Result
 from tests.pr_loop import set_param
+from tests.service.server import Built, Running, start, stop, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -109,7 +119,7 @@ def test_the_pipeline_writes_its_own_metrics_and_card(example: Example) -> None:
     assert metrics["test"]["r2"] > 0.9, metrics
     card = json.loads((path / "models" / "card.json").read_text())
     assert card["features"][:4] == ["carat", "cut", "color", "clarity"]
-    prices = [case["expected"]["predicted_price"] for case in card["golden"]]
+    prices = [case["expected"]["predicted_price"] for case in card["golden"]["cases"]]
     assert len(prices) == 4 and max(prices) > 1000, prices  # a price, not a probability
 
 
@@ -152,3 +162,162 @@ def test_the_gate_stops_a_worse_model_naming_its_metric(worse: PullRequest) -> N
     assert worse.gate.returncode == 1, str(worse.gate)
     assert "test.rmse" in worse.gate.flat, str(worse.gate)
     assert "❌ worse (lower is better)" in worse.report_md()
+
+
+# --- Served: its Bento on the serving runtime, smoke, drift, the rendered deploy files ---
+
+LOG_KEY = "second-model-log-key"
+MAX_ROWS = 1_000  # per request, the service's limit
+LOG_WAIT_SECONDS = 30  # the request log is written after the response, off the request path
+SHIFTED_REQUESTS = 3  # requests of MAX_ROWS bigger stones: the logs then drift
+
+
+@dataclass(frozen=True)
+class Served:
+    """The base's Bento served on a free port, and its request log directory."""
+
+    example: Example
+    running: Running
+    log_dir: Path
+
+    def post(self, rows: list[dict[str, Any]]) -> httpx.Response:
+        return httpx.post(f"{self.running.url}/predict", json={"diamonds": rows}, timeout=30)
+
+    def mlgitops(self, *args: str) -> Result:
+        return self.example.checkout.run("mlgitops", *args, "--url", self.running.url)
+
+
+@pytest.fixture(scope="module")
+def served(example: Example) -> Iterator[Served]:
+    from mlgitops.serving.requestlog import DIR_ENV, KEY_ENV
+
+    side = example.checkout.path.parent / "serve"
+    log_dir = side / "request-logs"
+    env = {
+        "BENTOML_HOME": str(side / "bentoml"),
+        "BENTOML_DO_NOT_TRACK": "true",
+        DIR_ENV: str(log_dir),
+        KEY_ENV: LOG_KEY,
+    }
+    build = example.checkout.run("bentoml", "build", "--output", "tag", extra_env=env)
+    assert build.returncode == 0, str(build)
+    tag = build.stdout.strip().splitlines()[-1].removeprefix("__tag__:")
+    bento = side / "bentoml" / "bentos" / Path(tag.replace(":", "/"))
+    assert (bento / "src" / "models" / "card.json").is_file(), str(build)
+    # Served from elsewhere, without the checkout on PYTHONPATH: the Bento's own files answer.
+    serve_env = {k: v for k, v in example.checkout.env.items() if k != "PYTHONPATH"} | env
+    built = Built(example.checkout, tag, bento, serve_env, log_dir)
+    running = start(tag, built, side / "cwd")
+    try:
+        wait_until(running, "/readyz")
+        yield Served(example, running, log_dir)
+    finally:
+        stop(running)
+
+
+def _card(example: Example) -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads((example.checkout.path / "models/card.json").read_text())
+    return loaded
+
+
+def _test_rows(example: Example) -> list[dict[str, Any]]:
+    """The held-out diamonds as a client sends them (no price)."""
+    frame = pd.read_parquet(example.checkout.path / "data/prepared/test.parquet")
+    return cast(list[dict[str, Any]], frame.drop(columns="price").to_dict("records"))
+
+
+def _logged(log_dir: Path, at_least: int) -> int:
+    """Lines in the request log once there are `at_least` (bounded wait)."""
+    deadline = time.monotonic() + LOG_WAIT_SECONDS
+    while True:
+        count = sum(len(path.read_bytes().splitlines()) for path in log_dir.glob("*.jsonl*"))
+        if count >= at_least or time.monotonic() > deadline:
+            return count
+        time.sleep(0.2)
+
+
+def test_the_service_answers_its_golden_rows_as_its_card_says(served: Served) -> None:
+    golden = _card(served.example)["golden"]
+    response = served.post([case["input"] for case in golden["cases"]])
+    assert response.status_code == 200, response.text
+    for answer, case in zip(response.json(), golden["cases"], strict=True):
+        assert answer["stone_id"] == case["expected"]["stone_id"]
+        assert answer["predicted_price"] == pytest.approx(case["expected"]["predicted_price"])
+    refused = served.post([{**golden["cases"][0]["input"], "cut": "Flawless"}])
+    assert refused.status_code == 400, refused.text
+    assert refused.json()["problems"][0]["field"] == "diamonds[0].cut", refused.text
+    metrics = httpx.get(f"{served.running.url}/metrics", timeout=10).text
+    assert "predicted_price_bucket" in metrics  # the histogram the alert rules read
+
+
+def test_smoke_checks_the_service_against_its_card(served: Served) -> None:
+    smoke = served.mlgitops("smoke", "--card", "models/card.json", "--max-p99-ms", "1000")
+    assert smoke.returncode == 0, str(smoke)
+    assert "predicted_price" in smoke.flat and "no carat" in smoke.flat, str(smoke)
+
+
+def test_smoke_fails_when_the_service_is_not_the_cards_model(served: Served) -> None:
+    card = _card(served.example)
+    card["golden"]["cases"][0]["expected"]["predicted_price"] += 100.0
+    other = served.example.checkout.path.parent / "other-card.json"
+    other.write_text(json.dumps(card))
+    smoke = served.mlgitops("smoke", "--card", str(other), "--max-p99-ms", "1000")
+    assert smoke.returncode == 1, str(smoke)
+    assert "golden 0" in smoke.flat and "predicted_price" in smoke.flat, str(smoke)
+
+
+def test_drift_reads_the_request_log_the_service_wrote(served: Served) -> None:
+    rows = _test_rows(served.example)[:MAX_ROWS]
+    assert served.post(rows).status_code == 200
+    assert _logged(served.log_dir, len(rows)) >= len(rows)
+    out = served.example.checkout.path.parent / "drift-same"
+    drift = served.example.checkout.run(
+        "mlgitops", "drift", "--reference", "data/reference.parquet",
+        "--current", str(served.log_dir), "--out", str(out),
+    )  # fmt: skip
+    assert drift.returncode == 0, str(drift)
+    report = json.loads((out / "drift.json").read_text())
+    compared = report["features"]
+    assert set(compared) == {"carat", "cut", "color", "clarity", "depth", "table", "x", "y", "z",
+                             "predicted_price"}, sorted(compared)  # fmt: skip
+    assert compared["predicted_price"]["kind"] == "score"
+    assert report["verdict"] == "no drift" and report["drifted"] == [], report
+
+    # The shop starts selling bigger stones: carat and size move, and so do the prices.
+    bigger = [
+        {**row, "carat": min(row["carat"] * 1.8, 6.0), "x": row["x"] * 1.2, "y": row["y"] * 1.2,
+         "z": row["z"] * 1.2}
+        for row in rows
+    ]  # fmt: skip
+    for _ in range(SHIFTED_REQUESTS):
+        assert served.post(bigger).status_code == 200
+    total = len(rows) * (1 + SHIFTED_REQUESTS)
+    assert _logged(served.log_dir, total) >= total
+    out = served.example.checkout.path.parent / "drift-bigger"
+    drift = served.example.checkout.run(
+        "mlgitops", "drift", "--reference", "data/reference.parquet",
+        "--current", str(served.log_dir), "--out", str(out),
+    )  # fmt: skip
+    assert drift.returncode == 3, str(drift)
+    report = json.loads((out / "drift.json").read_text())
+    drifted = {name for name, feature in report["features"].items() if feature["drifted"]}
+    assert {"carat", "x", "predicted_price"} <= drifted, report
+
+
+def test_render_writes_its_deploy_and_alert_files(example: Example) -> None:
+    checkout = example.checkout.copy_to(example.checkout.path.parent.parent / "render" / "repo")
+    render = checkout.run("mlgitops", "render", "--out", "deploy")
+    assert render.returncode == 0, str(render)
+    files = {path.name: path.read_text() for path in (checkout.path / "deploy").iterdir()}
+    assert set(files) == {"workflow-template.yaml", "rbac.yaml", "retrain-cron.yaml",
+                          "alerts.yaml"}  # fmt: skip
+    for name, text in files.items():
+        assert "churn" not in text.lower() and "customer" not in text.lower(), name
+    template = yaml.safe_load(files["workflow-template.yaml"])
+    assert template["metadata"]["namespace"] == "pricing"
+    assert "http://diamond-prices.pricing.svc:3000" in files["workflow-template.yaml"]
+    (group,) = yaml.safe_load(files["alerts.yaml"])["groups"]
+    rules = {rule["alert"]: rule for rule in group["rules"]}
+    shift = next(rule for name, rule in rules.items() if name.endswith("ScoreShift"))
+    assert 'predicted_price_bucket{job="diamond-prices",le="8000.0"}' in shift["expr"], shift
+    assert all(rule["labels"]["service"] == "diamond-prices" for rule in rules.values()), rules

@@ -56,10 +56,11 @@ def prepare(raw: pd.DataFrame, params: dict[str, Any]) -> tuple[pd.DataFrame, pd
     dimensions = ["x", "y", "z"]
     measured = raw[(raw[dimensions] > 0).all(axis="columns")]
     sample = measured.sample(n=int(params["rows"]), random_state=int(params["seed"]))
-    # A diamond's side depends on its row name alone, so a row never moves when the sample grows.
-    salted = sample["rownames"].map(lambda name: f"{params['split_salt']}:{name}".encode())
+    sample[schema.ID] = sample["rownames"].map(lambda number: f"D{number:05d}")
+    # A diamond's side depends on its id alone, so a row never moves when the sample grows.
+    salted = sample[schema.ID].map(lambda name: f"{params['split_salt']}:{name}".encode())
     share = salted.map(lambda key: int(hashlib.sha256(key).hexdigest()[:8], 16) / 0xFFFFFFFF)
-    columns = [*schema.FEATURES, schema.TARGET]
+    columns = [schema.ID, *schema.FEATURES, schema.TARGET]
     checked = schema.prepared_schema()
     is_test = share < float(params["test_fraction"])
     return (
@@ -78,14 +79,13 @@ def train(frame: pd.DataFrame, params: dict[str, Any]) -> Any:
     return lgb.train({**settings, **knobs}, dataset, num_boost_round=int(params["num_boost_round"]))
 
 
-def load_model(card_path: Path = CARD) -> Any:
+def load_model(card: dict[str, Any], root: Path = Path()) -> Any:
     """The card's booster, after checking its file against the card's sha256 (ValueError)."""
     import lightgbm as lgb
 
-    card = json.loads(card_path.read_text())
-    path = card_path.parent / Path(card["model"]["path"]).name
+    path = root / card["model"]["path"]
     if _digest(path) != card["model"]["sha256"]:
-        raise ValueError(f"{path} is not the model {card_path} describes (sha256 differs)")
+        raise ValueError(f"{path} is not the model its card describes (sha256 differs)")
     return lgb.Booster(model_file=str(path))
 
 
@@ -95,23 +95,29 @@ def predict(booster: Any, frame: pd.DataFrame) -> np.ndarray:
 
 
 def request_row(row: pd.Series) -> dict[str, Any]:
-    """A prepared row as a client sends it: numbers and level strings."""
-    return {c: str(row[c]) if c in schema.CATEGORICAL else float(row[c]) for c in schema.FEATURES}
+    """A prepared row as a client sends it: the id, numbers and level strings."""
+    fields = {c: str(row[c]) if c in schema.CATEGORICAL else float(row[c]) for c in schema.FEATURES}
+    return {schema.ID: str(row[schema.ID]), **fields}
 
 
 def card(frame: pd.DataFrame, booster: Any, params: dict[str, Any]) -> dict[str, Any]:
-    """The model card: the file, the features, and golden rows with the prices they must get."""
-    ordered = frame.sort_values(["carat", *schema.FEATURES])  # small to large stones
+    """The model card: the file, the features, and golden rows with the prices they must get.
+
+    `golden` has the shape mlgitops.golden reads: where the rows go, how the body wraps them
+    and, per row, the answer's fields as they must come back.
+    """
+    ordered = frame.sort_values(["carat", schema.ID])  # small to large stones
     golden = ordered.iloc[:: len(frame) // GOLDEN_ROWS].head(GOLDEN_ROWS)
     prices = predict(booster, golden)
+    cases = [
+        {"input": request_row(row), "expected": {schema.ID: row[schema.ID], schema.SCORE: price}}
+        for (_, row), price in zip(golden.iterrows(), prices.tolist(), strict=True)
+    ]
     return {
-        "model": {"path": MODEL.name, "format": "lightgbm-text", "sha256": _digest(MODEL)},
+        "model": {"path": MODEL.as_posix(), "format": "lightgbm-text", "sha256": _digest(MODEL)},
         "features": list(schema.FEATURES),
         "params": params,
-        "golden": [
-            {"request": request_row(row), "expected": {schema.SCORE: float(price)}}
-            for (_, row), price in zip(golden.iterrows(), prices, strict=True)
-        ],
+        "golden": {"route": "/predict", "request_key": "diamonds", "cases": cases},
     }
 
 
@@ -148,7 +154,7 @@ def _train() -> None:
 
 
 def _evaluate() -> None:
-    booster = load_model()
+    booster = load_model(json.loads(CARD.read_text()))
     result = {}
     for name, path in (("train", TRAIN), ("test", TEST)):
         frame = pd.read_parquet(path)

@@ -10,6 +10,7 @@ from typing import Final
 import pandas as pd
 import pandera.pandas as pa
 
+ID: Final = "stone_id"  # the dealer's stock number: answers echo it, the request log hashes it
 TARGET: Final = "price"  # US dollars: what the model predicts
 SCORE: Final = "predicted_price"  # the answer's field, the reference's column, the metric's name
 
@@ -47,6 +48,10 @@ def features_schema() -> pa.DataFrameSchema:
 
 
 def prepared_schema() -> pa.DataFrameSchema:
-    """The prepared tables: the features and a positive price."""
-    schema = features_schema()
-    return schema.add_columns({TARGET: pa.Column(float, pa.Check.gt(0), coerce=True)})
+    """The prepared tables: an id, the features and a positive price."""
+    return features_schema().add_columns(
+        {
+            ID: pa.Column(str, unique=True),
+            TARGET: pa.Column(float, pa.Check.gt(0), coerce=True),
+        }
+    )
