@@ -11,10 +11,15 @@ the model in models/ (`make run` writes it), and measures in the same run:
   batchable (benchmarks/baselines/dataframe_service.py);
   baseline B: the limit, a hand-written FastAPI app on one uvicorn worker with the same array
   encoder and no validation (benchmarks/baselines/array_app.py);
+  before: ours as it was at --before (default 76916e1, before the serving runtime moved into
+  mlgitops), built from `git archive` of that revision in the temporary directory
+  (benchmarks/serving_before.py) and served with the same model;
 - rows/s for --rows customers: `booster.predict` in process on a frame built beforehand, our
   JSON list endpoint (/predict, in requests of at most the service's limit) and our file
   endpoint (/predict_file, Parquet and CSV), each the fastest of --repeat (5) after one warm-up; the
-  service's answers must equal the booster's to 1e-9.
+  service's answers must equal the booster's to 1e-9 (for `before` too);
+- with `before` and `ours` both served: a table of now against before, each figure the best of
+  --rounds (the servers take turns, round after round, so a busy minute hits both).
 
 The server's own CPU time per request comes from its processes' counters; the CPU others used
 on the machine during each run is reported, since a shared machine skews everything. Tables go
@@ -22,6 +27,7 @@ to stdout as Markdown, progress to stderr. Not part of `make test`; it needs `wr
 
     .venv/bin/python -m benchmarks.serving [--seconds 15] [--warmup 5] [--connections 1 8 32]
     .venv/bin/python -m benchmarks.serving --servers ours --connections   # rows/s only
+    .venv/bin/python -m benchmarks.serving --servers before ours --rounds 2   # now vs before
 """
 
 from __future__ import annotations
@@ -50,6 +56,7 @@ import httpx
 import numpy as np
 import pandas as pd
 import psutil
+from benchmarks import serving_before
 from benchmarks.pipeline import CpuMeter, wait_until_quiet
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -59,9 +66,10 @@ BASELINES = HERE / "baselines"
 MODEL_DIR = ROOT / "models"
 RAW_CSV = ROOT / "data" / "raw" / "telco_churn.csv"
 
-SERVERS = ("ours", "a", "b")
+SERVERS = ("ours", "a", "b", "before")
 LABELS = {
     "ours": "ours (BentoML, as shipped)",
+    "before": "ours before the move (BentoML, as shipped then)",
     "a": "baseline A (BentoML docs: DataFrame, batchable)",
     "b": "baseline B (FastAPI, 1 worker, no validation)",
 }
@@ -106,7 +114,8 @@ def _environment(home: Path) -> dict[str, str]:
     env["BENTOML_DO_NOT_TRACK"] = "true"
     env["CHURN_MODEL_PATH"] = str(MODEL_DIR / "model.txt")
     env["CHURN_MODEL_DIR"] = str(MODEL_DIR)
-    env["CHURN_REQUEST_LOG_DIR"] = str(home / "request-log")
+    env["MLGITOPS_REQUEST_LOG_DIR"] = str(home / "request-log")
+    env["CHURN_REQUEST_LOG_DIR"] = str(home / "request-log-before")  # its name before the move
     env.pop("PYTHONPROFILEIMPORTTIME", None)
     return env
 
@@ -121,18 +130,30 @@ def build_bento(env: dict[str, str]) -> str:
         text=True,
         check=False,
     )
+    return _tag(result, "the Bento")
+
+
+def build_before(env: dict[str, str], work: Path, revision: str) -> str:
+    """The Bento of `revision` (benchmarks/serving_before.py), serving the current model."""
+    try:
+        tree = serving_before.checkout(ROOT, revision, work / "before")
+    except subprocess.CalledProcessError as error:
+        raise BenchmarkError(f"git archive {revision} failed: {error.stderr!r}") from None
+    return _tag(serving_before.build(tree, env), f"the Bento of {revision}")
+
+
+def _tag(result: subprocess.CompletedProcess[str], what: str) -> str:
     lines = result.stdout.strip().splitlines()
     if result.returncode != 0 or not lines or ":" not in lines[-1]:
-        raise BenchmarkError(f"building the Bento failed:\n{result.stdout}{result.stderr}")
+        raise BenchmarkError(f"building {what} failed:\n{result.stdout}{result.stderr}")
     return lines[-1]
 
 
-def server_command(name: str, *, port: int, bento: str | None) -> list[str]:
+def server_command(name: str, *, port: int, bentos: dict[str, str]) -> list[str]:
     """The command line that serves `name` on `port` (run from the repository root)."""
     where = ["--port", str(port), "--host", "127.0.0.1"]
-    if name == "ours":
-        assert bento is not None
-        return ["bentoml", "serve", bento, *where]
+    if name in ("ours", "before"):
+        return ["bentoml", "serve", bentos[name], *where]
     if name.startswith(VARIANT_PREFIX):
         return ["bentoml", "serve", "benchmarks.serving_variants:ChurnService", *where]
     if name == "a":
@@ -176,13 +197,15 @@ class Server:
 
 
 @contextmanager
-def serving(name: str, *, env: dict[str, str], logs: Path, bento: str | None) -> Iterator[Server]:
+def serving(
+    name: str, *, env: dict[str, str], logs: Path, bentos: dict[str, str]
+) -> Iterator[Server]:
     """Starts the server, waits until /readyz says 200, and stops its process group after."""
     port = _free_port()
-    argv = server_command(name, port=port, bento=bento)
+    argv = server_command(name, port=port, bentos=bentos)
     if name.startswith(VARIANT_PREFIX):
         env = {**env, VARIANT_ENV: name.removeprefix(VARIANT_PREFIX)}
-    log = logs / f"{name.replace('/', '_')}.log"
+    log = logs / f"{name.replace('/', '_')}-{port}.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
             argv, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
@@ -446,7 +469,8 @@ class Report:
     """Everything one run measured."""
 
     load: list[LoadResult] = field(default_factory=list)
-    rows: dict[str, float] = field(default_factory=dict)
+    rows: dict[str, float] = field(default_factory=dict)  # the best of the rounds
+    row_runs: dict[str, list[float]] = field(default_factory=dict)  # each round's
     settings: dict[str, str] = field(default_factory=dict)
 
     def find(self, server: str, connections: int) -> LoadResult | None:
@@ -494,7 +518,7 @@ def targets_table(report: Report, *, top: int, bottom: int) -> str:
             f"| {target} | {measured} | {'-' if met is None else 'yes' if met else '**no**'} |"
         )
 
-    ours, a, b = (report.find(name, top) for name in SERVERS)
+    ours, a, b = (report.find(name, top) for name in ("ours", "a", "b"))
     if ours and a:
         ratio = ours.rate / a.rate
         add(
@@ -532,6 +556,47 @@ def targets_table(report: Report, *, top: int, bottom: int) -> str:
             ratio = report.rows[name] / base
             add(f"{name} >= {share:g}x in-process rows/s", f"{ratio:.2f}x", ratio >= share)
     return "\n".join(rows)
+
+
+def before_table(report: Report, revision: str) -> str:
+    """Now against before, each the best of the rounds: requests/s (higher is better), p99
+    (lower) and rows/s (higher); `now/before` >= 1.00 means no slower for throughput."""
+    lines = [
+        f"| measure | before ({revision}) | now | now/before | each round, before; now |",
+        "|---|---:|---:|---:|---|",
+    ]
+    connections = sorted({result.connections for result in report.load})
+    for count in connections:
+        runs = {
+            name: [r for r in report.load if r.server == name and r.connections == count]
+            for name in ("before", "ours")
+        }
+        if not all(runs.values()):
+            continue
+        then, now = (max(r.rate for r in runs[n]) for n in ("before", "ours"))
+        each = _each([r.rate for r in runs["before"]], [r.rate for r in runs["ours"]], ",.0f")
+        lines.append(
+            f"| {count} conn: requests/s | {then:,.0f} | {now:,.0f} | {now / then:.2f}x | {each} |"
+        )
+        then, now = (min(r.p99_ms for r in runs[n]) for n in ("before", "ours"))
+        each = _each([r.p99_ms for r in runs["before"]], [r.p99_ms for r in runs["ours"]], ".1f")
+        lines.append(
+            f"| {count} conn: p99 ms | {then:.1f} | {now:.1f} | {now / then:.2f}x | {each} |"
+        )
+    for path, now in report.rows.items():
+        then = report.rows.get(f"before: {path}", 0.0)
+        if then:
+            each = _each(report.row_runs[f"before: {path}"], report.row_runs[path], ",.0f")
+            lines.append(
+                f"| {path}: rows/s | {then:,.0f} | {now:,.0f} | {now / then:.2f}x | {each} |"
+            )
+    return "\n".join(lines)
+
+
+def _each(before: list[float], now: list[float], spec: str) -> str:
+    return (
+        f"{', '.join(format(v, spec) for v in before)}; {', '.join(format(v, spec) for v in now)}"
+    )
 
 
 def service_settings() -> dict[str, str]:
@@ -575,6 +640,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="also serve ours from source with these settings changed, e.g. no-tracing,omp-1 "
         "(benchmarks/serving_variants.py lists them)",
     )
+    parser.add_argument(
+        "--before",
+        default=serving_before.DEFAULT_REVISION,
+        metavar="REVISION",
+        help="the git revision the server `before` is built from",
+    )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="serve and measure every server this many times, taking turns; tables keep each "
+        "run, the comparison the best of them",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
     parser.add_argument(
         "--max-wait",
@@ -600,15 +678,58 @@ def main(argv: Sequence[str] | None = None) -> int:
                 load_table(report),
                 rows_table(report),
                 targets_table(report, top=top, bottom=bottom),
+                *([before_table(report, args.before)] if "before" in args.servers else []),
             ]
         )
     )
     return 0
 
 
-def run(args: argparse.Namespace, wrk_version: str) -> Report:
+def measure_server(
+    server: Server,
+    args: argparse.Namespace,
+    report: Report,
+    bodies: Path,
+    customers: list[dict[str, Any]],
+    expected: np.ndarray,
+) -> None:
+    """The wrk runs, and for ours (now and before) the bulk rows/s, the best of rounds kept."""
     from churn.request import MAX_CUSTOMERS
 
+    for connections in args.connections:
+        report.load.append(
+            measure_load(
+                server,
+                connections=connections,
+                seconds=args.seconds,
+                warmup=args.warmup,
+                bodies=bodies,
+                max_wait=args.max_wait,
+            )
+        )
+    if server.name not in ("ours", "before"):
+        return
+    wait_until_quiet(args.max_wait)
+    # again next to the service's rows/s, the faster kept: the ratios are against the best the
+    # machine did in this run
+    again, _ = in_process_rows(customers, repeat=args.repeat)
+    report.rows["in-process"] = max(report.rows["in-process"], again)
+    prefix = "before: " if server.name == "before" else ""
+    rates = {
+        "/predict (JSON list)": json_list_rows(
+            server.url, customers, expected, MAX_CUSTOMERS, repeat=args.repeat
+        )
+    }
+    for kind in ("parquet", "csv"):
+        path = f"/predict_file ({'Parquet' if kind == 'parquet' else 'CSV'})"
+        rates[path] = file_rows(server.url, customers, expected, kind, repeat=args.repeat)
+    for path, rate in rates.items():
+        report.rows[prefix + path] = max(report.rows.get(prefix + path, 0.0), rate)
+        report.row_runs.setdefault(prefix + path, []).append(rate)
+    _say(f"rows/s: {report.rows}")
+
+
+def run(args: argparse.Namespace, wrk_version: str) -> Report:
     report = Report()
     load_before = os.getloadavg()[0]
     work = Path(tempfile.mkdtemp(prefix="serving-bench-"))
@@ -620,40 +741,21 @@ def run(args: argparse.Namespace, wrk_version: str) -> Report:
         rate, expected = in_process_rows(customers, repeat=args.repeat)
         report.rows["in-process"] = rate
         _say(f"in-process booster.predict: {rate:,.0f} rows/s")
-        bento = None
+        bentos: dict[str, str] = {}
         if "ours" in args.servers:
             _say("bentoml build")
-            bento = build_bento(env)
-            _say(f"built {bento}")
-        for name in [*args.servers, *(VARIANT_PREFIX + v for v in args.variants)]:
-            _say(f"starting {server_label(name)}")
-            with serving(name, env=env, logs=work, bento=bento) as server:
-                for connections in args.connections:
-                    report.load.append(
-                        measure_load(
-                            server,
-                            connections=connections,
-                            seconds=args.seconds,
-                            warmup=args.warmup,
-                            bodies=bodies,
-                            max_wait=args.max_wait,
-                        )
-                    )
-                if name == "ours":
-                    wait_until_quiet(args.max_wait)
-                    # again next to the service's rows/s, the faster of the two kept: the
-                    # ratios are against the best the machine did in this run
-                    again, _ = in_process_rows(customers, repeat=args.repeat)
-                    report.rows["in-process"] = max(report.rows["in-process"], again)
-                    report.rows["/predict (JSON list)"] = json_list_rows(
-                        server.url, customers, expected, MAX_CUSTOMERS, repeat=args.repeat
-                    )
-                    for kind in ("parquet", "csv"):
-                        path = f"/predict_file ({'Parquet' if kind == 'parquet' else 'CSV'})"
-                        report.rows[path] = file_rows(
-                            server.url, customers, expected, kind, repeat=args.repeat
-                        )
-                    _say(f"rows/s: {report.rows}")
+            bentos["ours"] = build_bento(env)
+            _say(f"built {bentos['ours']}")
+        if "before" in args.servers:
+            _say(f"bentoml build of {args.before}")
+            bentos["before"] = build_before(env, work, args.before)
+            _say(f"built {bentos['before']}")
+        names = [*args.servers, *(VARIANT_PREFIX + v for v in args.variants)]
+        for _ in range(args.rounds):
+            for name in names:
+                _say(f"starting {server_label(name)}")
+                with serving(name, env=env, logs=work, bentos=bentos) as server:
+                    measure_server(server, args, report, bodies, customers, expected)
     finally:
         if args.keep:
             _say(f"kept {work}")
@@ -671,7 +773,9 @@ def run(args: argparse.Namespace, wrk_version: str) -> Report:
             if "ours" in args.servers
             else {}
         ),
+        **({"before": args.before} if "before" in args.servers else {}),
         "seconds per run": f"{args.seconds:g} after {args.warmup:g} warm-up",
+        "rounds": str(args.rounds),
     }
     return report
 
