@@ -18,7 +18,7 @@ import pandas as pd
 
 from churn import schema
 from churn.io import CARD_PATH, TEST_PATH, TRAIN_PATH, write_parquet
-from churn.model import load_model, predict, read_card
+from churn.model import load_model, predict
 from churn.model import threshold as card_threshold
 from churn.timing import StageTimer
 
@@ -182,7 +182,7 @@ def main() -> None:
     gc.freeze()  # what is imported lives to the end: keep the GC off it (docs/benchmarks.md)
     columns = [*schema.FEATURES, schema.LABEL]
     with timer.phase("read"):
-        card = read_card(CARD_PATH)
+        card = json.loads(CARD_PATH.read_text())
         booster = load_model(card, root=Path())
         threshold = card_threshold(card)  # params.yaml's, as train wrote it into the card
         frames = {

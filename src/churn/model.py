@@ -1,15 +1,15 @@
 """The model file and its card: the one place that loads the LightGBM model and predicts.
 
-Train (golden cases), evaluate and the service all score through `predict`, and load through
-`load_model`, which refuses a model file that is missing or is not the one the card describes
-(its sha256), or whose categorical levels are not the card's. LightGBM is imported lazily:
-train keeps scikit-learn out of its imports first, the service imports in its `__init__`.
+Train (golden cases), evaluate and the service all score through `predict`; evaluate and the
+service load through `load_model`, which refuses a model file that is missing or is not the one
+the card describes (its sha256, checked by the serving runtime's mlgitops.card), or whose
+categorical levels are not the card's. LightGBM is imported lazily: train keeps scikit-learn
+out of its imports first, the service imports in its `__init__`.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from churn import schema
+from mlgitops.card import ModelRefusedError, verified_model
 
 if TYPE_CHECKING:
     import lightgbm as lgb
@@ -41,38 +42,9 @@ ROOT = _root()
 CARD_PATH = ROOT / "models" / "card.json"  # absolute, for the service; stages use churn.io's
 
 
-class ModelRefusedError(RuntimeError):
-    """Raised when the model file is missing or is not the one the card describes."""
-
-
 def file_sha256(path: Path) -> str:
     with path.open("rb") as handle:
         return hashlib.file_digest(handle, "sha256").hexdigest()
-
-
-def read_card(path: Path = CARD_PATH) -> dict[str, Any]:
-    """The model card, which must list golden cases (readiness and smoke score them)."""
-    try:
-        card: dict[str, Any] = json.loads(path.read_text())
-    except (OSError, ValueError) as error:
-        raise ModelRefusedError(f"cannot read the model card {path}: {error}") from error
-    if not card.get("golden"):
-        raise ModelRefusedError(f"the model card {path} has no golden cases; retrain")
-    return card
-
-
-def verified_model(card: Mapping[str, Any], *, root: Path = ROOT) -> tuple[Path, str]:
-    """The model file the card names (under `root`) and its sha256, which must be the card's."""
-    path = root / card["model"]["path"]
-    if not path.is_file():
-        raise ModelRefusedError(f"refusing to start: the model file {path} is missing")
-    actual = file_sha256(path)
-    if actual != card["model"]["sha256"]:
-        raise ModelRefusedError(
-            f"refusing to start: {path} has sha256 {actual}, its card says "
-            f"{card['model']['sha256']}; build the Bento again from the DVC-tracked model"
-        )
-    return path, actual
 
 
 def verify_levels(card: Mapping[str, Any], trained: list[list[str]]) -> None:

@@ -13,8 +13,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from mlgitops.golden import GoldenFormatError, parse_golden
-
 
 class ModelRefusedError(RuntimeError):
     """Raised at start-up when the card is unusable or the model file is not the one it names."""
@@ -22,6 +20,10 @@ class ModelRefusedError(RuntimeError):
 
 def read_card(path: Path) -> dict[str, Any]:
     """The model card, which must declare golden cases (readiness scores them)."""
+    # Imported here: pydantic (~0.3 s) is not needed to verify a model file (verified_model),
+    # which a pipeline stage does on every run.
+    from mlgitops.golden import GoldenFormatError, parse_golden
+
     try:
         card: dict[str, Any] = json.loads(path.read_text())
     except (OSError, ValueError) as error:

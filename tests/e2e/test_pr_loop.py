@@ -150,14 +150,14 @@ def _cell_value(cell: str) -> float | None:
     return None if cell == "-" else float(cell)
 
 
-def test_a_params_pr_runs_only_train_and_evaluate(params_pr: ParamsPr, loop: Loop) -> None:
+def test_a_params_pr_runs_only_the_training_stages(params_pr: ParamsPr, loop: Loop) -> None:
     """prepare and validate are not run: their outputs come from what the base's run pushed.
 
     The base committed its dvc.lock, so the PR's lock still matches prepare and validate: the
     pull step fetches their outputs from the remote, and `dvc repro` finds them unchanged.
     """
     repro = params_pr.run.repro
-    assert repro.ran == ["train", "evaluate"], str(repro)
+    assert repro.ran == ["train_params", "train", "evaluate"], str(repro)
     assert repro.skipped == ["prepare", "validate"], str(repro)
     # A fresh clone has no DVC cache: the pull step is where their outputs came from.
     pulled = params_pr.run.step("pull").output
@@ -179,7 +179,7 @@ def test_the_report_metrics_and_params_are_dvcs_own_diff(params_pr: ParamsPr) ->
     assert "test.roc_auc" in report["metrics"]["metrics.json"]
     assert report["base"]["sha"] == run.base_sha and report["head"]["sha"] == run.head_sha
     assert report["pipeline"]["status"] == "ok"
-    assert [stage["stage"] for stage in report["stages"]] == ["train", "evaluate"]
+    assert [stage["stage"] for stage in report["stages"]] == ["train_params", "train", "evaluate"]
 
 
 def test_the_comment_carries_the_reports_numbers_and_images(
@@ -229,10 +229,11 @@ def test_a_second_push_edits_the_same_comment(params_pr: ParamsPr, loop: Loop) -
         assert step.result.returncode == 0, f"[{step.id}] {step.result}"
     repro = second.repro
     assert repro.skipped == ["prepare", "validate"], str(repro)
-    # The PR's dvc.lock is still the base's, so train and evaluate are reproduced again: train
-    # comes back from the run-cache the first run pushed; evaluate's outputs are cache: false,
-    # which the run-cache cannot restore on a fresh runner, so it runs (see docs/pr-loop.md).
-    assert restored(repro) == ["train"], str(repro)
+    # The PR's dvc.lock is still the base's, so the training stages are reproduced again:
+    # train_params and train come back from the run-cache the first run pushed; evaluate's
+    # outputs are cache: false, which the run-cache cannot restore on a fresh runner, so it
+    # runs (see docs/pr-loop.md).
+    assert restored(repro) == ["train_params", "train"], str(repro)
     assert repro.ran == ["evaluate"], str(repro)
     assert _report(second)["metrics"] == _report(params_pr.run)["metrics"]
 
@@ -256,7 +257,7 @@ def test_a_worse_model_fails_the_gate(loop: Loop) -> None:
     run = loop.ci("tiny-model", 8, remote)
 
     assert run.ran == list(CI_STEP_IDS), run
-    assert run.repro.ran == ["train", "evaluate"], str(run.repro)
+    assert run.repro.ran == ["train_params", "train", "evaluate"], str(run.repro)
     assert run.step("gate").returncode == 1, str(run.step("gate"))
     assert run.step("pr-json").returncode == 0  # the report still goes out
     roc = next(line for line in _report(run)["headline"] if line["metric"] == "test.roc_auc")
