@@ -1,9 +1,11 @@
-"""The metrics a PR report can recompute from (label, score), point values and per-row parts.
+"""The metrics a PR report can recompute from (label, score), written for many resamples.
 
-Point values come from scikit-learn. The bootstrap (`mlgitops.report.stats`) needs the same
-metrics for thousands of resamples at once, so each metric is also written here as a function
-of weighted sums (`ratio_metric`) or of ranks (`roc_auc`, `average_precision` in
-`mlgitops.report.ranking`); the tests hold the two forms equal.
+The bootstrap (`mlgitops.report.stats`) needs each metric on thousands of resamples at once, so
+each is a function of weighted totals rather than of rows: means of per-row values
+(`mean_metric`: log loss, Brier, RMSE, MAE, from the weighted sums of `row_columns`), or counts
+at the threshold (`threshold_metric`: accuracy, precision, recall, F1, from true and false
+positives) and ranks (ROC AUC, average precision), both in `mlgitops.report.ranking`. The tests
+hold every one equal to scikit-learn's on the rows each resample draws.
 """
 
 from __future__ import annotations
@@ -34,11 +36,11 @@ DIRECTION: dict[str, Better] = {
     "mae": "lower",
 }
 RANKED = frozenset({"roc_auc", "average_precision"})  # need the order of the scores
+THRESHOLDED = frozenset({"accuracy", "precision", "recall", "f1"})  # score >= threshold
+# Per-row values whose weighted means make the other metrics; "rows" is the weight itself.
+COLUMN_OF = {"log_loss": "log_loss", "brier": "squared", "rmse": "squared", "mae": "absolute"}
 # The metrics that need a 0/1 label; rmse and mae take any numeric target.
 BINARY = frozenset(DIRECTION) - {"rmse", "mae"}
-
-# Per-row columns whose weighted sums give every non-ranked metric (see `ratio_metric`).
-COLUMNS = ("rows", "positive", "log_loss", "squared", "absolute", "correct", "hit", "flagged")
 
 
 def check_metrics(metrics: list[str], label: FloatArray) -> None:
@@ -61,66 +63,57 @@ def check_metrics(metrics: list[str], label: FloatArray) -> None:
         )
 
 
-def point_value(name: str, label: FloatArray, score: FloatArray, *, threshold: float) -> float:
-    """The metric on all rows, as scikit-learn computes it."""
-    from sklearn import metrics as sk
-
-    flagged = score >= threshold  # as the evaluate stage applies its threshold
-    compute: dict[str, Callable[[], float]] = {
-        "roc_auc": lambda: sk.roc_auc_score(label, score),
-        "average_precision": lambda: sk.average_precision_score(label, score),
-        "log_loss": lambda: sk.log_loss(label, score, labels=[0, 1]),
-        "brier": lambda: sk.brier_score_loss(label, score),
-        "accuracy": lambda: sk.accuracy_score(label, flagged),
-        "precision": lambda: sk.precision_score(label, flagged, zero_division=0.0),
-        "recall": lambda: sk.recall_score(label, flagged, zero_division=0.0),
-        "f1": lambda: sk.f1_score(label, flagged, zero_division=0.0),
-        "rmse": lambda: sk.root_mean_squared_error(label, score),
-        "mae": lambda: sk.mean_absolute_error(label, score),
-    }
-    return float(compute[name]())
+def mean_columns(metrics: list[str]) -> list[str]:
+    """The per-row columns these metrics need, "rows" (the weight) first."""
+    return ["rows", *sorted({COLUMN_OF[name] for name in metrics if name in COLUMN_OF})]
 
 
-def row_columns(label: FloatArray, score: FloatArray, *, threshold: float) -> FloatArray:
-    """One column per name in COLUMNS, one row per row: what `ratio_metric` sums."""
-    flagged = score >= threshold
-    # scikit-learn's log_loss clips the probability to [eps, 1 - eps] of its dtype
-    eps = np.finfo(np.float64).eps
-    clipped = np.clip(score, eps, 1 - eps)
-    binary = np.isin(label, (0.0, 1.0)).all()
-    log_loss = -(label * np.log(clipped) + (1 - label) * np.log1p(-clipped)) if binary else 0.0
+def row_columns(label: FloatArray, score: FloatArray, columns: list[str]) -> FloatArray:
+    """One column per name in `columns`, one row per row: what `mean_metric` sums."""
+    if not columns:
+        return np.empty((len(score), 0))
     error = score - label
-    columns = {
-        "rows": np.ones_like(score),
-        "positive": label,
+
+    def log_loss() -> FloatArray:
+        # scikit-learn's log_loss clips the probability to [eps, 1 - eps] of its dtype
+        eps = np.finfo(np.float64).eps
+        clipped = np.clip(score, eps, 1 - eps)
+        return -(label * np.log(clipped) + (1 - label) * np.log1p(-clipped))
+
+    make: dict[str, Callable[[], FloatArray]] = {
+        "rows": lambda: np.ones_like(score),
         "log_loss": log_loss,
-        "squared": error * error,
-        "absolute": np.abs(error),
-        "correct": (flagged == (label == 1)).astype(np.float64),
-        "hit": (flagged & (label == 1)).astype(np.float64),
-        "flagged": flagged.astype(np.float64),
+        "squared": lambda: error * error,
+        "absolute": lambda: np.abs(error),
     }
-    return np.column_stack([np.broadcast_to(columns[name], score.shape) for name in COLUMNS])
+    return np.column_stack([make[name]() for name in columns])
 
 
-def ratio_metric(name: str, sums: FloatArray) -> FloatArray:
-    """A non-ranked metric from weighted column sums (..., len(COLUMNS)), one per resample."""
-    part = dict(zip(COLUMNS, np.moveaxis(sums, -1, 0), strict=True))
-    rows, positive, hit, flagged = part["rows"], part["positive"], part["hit"], part["flagged"]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        values: dict[str, Callable[[], FloatArray]] = {
-            "log_loss": lambda: part["log_loss"] / rows,
-            "brier": lambda: part["squared"] / rows,
-            "accuracy": lambda: part["correct"] / rows,
-            # scikit-learn's zero_division=0: no flagged (or no positive) row scores 0
-            "precision": lambda: _ratio_or_zero(hit, flagged),
-            "recall": lambda: _ratio_or_zero(hit, positive),
-            "f1": lambda: _ratio_or_zero(2 * hit, flagged + positive),
-            "rmse": lambda: np.sqrt(part["squared"] / rows),
-            "mae": lambda: part["absolute"] / rows,
-        }
-        return values[name]()
+def mean_metric(name: str, sums: dict[str, FloatArray]) -> FloatArray:
+    """log_loss, brier, rmse or mae per resample from the weighted column sums."""
+    mean = sums[COLUMN_OF[name]] / sums["rows"]
+    return np.sqrt(mean) if name == "rmse" else mean
 
 
-def _ratio_or_zero(numerator: FloatArray, denominator: FloatArray) -> FloatArray:
-    return np.divide(numerator, denominator, out=np.zeros_like(numerator), where=denominator != 0)
+def threshold_metric(
+    name: str,
+    true_pos: FloatArray,
+    false_pos: FloatArray,
+    positives: FloatArray,
+    negatives: FloatArray,
+) -> FloatArray:
+    """accuracy, precision, recall or F1 per resample from weighted counts at the threshold.
+
+    As scikit-learn with zero_division=0: no flagged (or no positive) row scores 0.
+    """
+    if name == "accuracy":
+        return (true_pos + negatives - false_pos) / (positives + negatives)
+    numerator, denominator = {
+        "precision": (true_pos, true_pos + false_pos),
+        "recall": (true_pos, positives),
+        "f1": (2 * true_pos, true_pos + false_pos + positives),
+    }[name]
+    ratio: FloatArray = np.divide(
+        numerator, denominator, out=np.zeros_like(numerator), where=denominator != 0
+    )
+    return ratio

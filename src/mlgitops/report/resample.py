@@ -26,8 +26,8 @@ from scipy import stats
 
 Scheme = Literal["multinomial", "poisson"]
 POISSON_FROM = 50_000  # rows; below it the classic bootstrap costs little
-BLOCK_BYTES = 128 * 2**20  # per block of resamples, over all the block's working arrays
-_BYTES_PER_CELL = 48  # working memory per (resample, row) cell, measured on the whole pipeline
+BLOCK_BYTES = 96 * 2**20  # per block of resamples: its counts and their float copy
+_BYTES_PER_CELL = 9  # one (resample, row) cell: an 8-bit count, then a 64-bit float
 _LEVELS = 2**16
 # Poisson(1) quantile at the middle of each of 65536 equal slices of probability
 _POISSON_TABLE = np.searchsorted(
@@ -75,4 +75,4 @@ def _poisson(rng: np.random.Generator, rows: int, size: int) -> NDArray[np.uint8
     # whole 64-bit words per resample, so a resample's bits do not depend on the block size
     words = rng.bit_generator.random_raw((size, -(-rows // 4)))
     bits = np.ascontiguousarray(words).view(np.uint16)[:, :rows]
-    return _POISSON_TABLE[bits]
+    return np.take(_POISSON_TABLE, bits)  # np.take: about twice as fast as indexing

@@ -12,20 +12,20 @@ Pure functions over numpy arrays; they know nothing of any model or file.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import ArrayLike
 
 from mlgitops.errors import UsageError
 from mlgitops.report.measure import resample_metrics
-from mlgitops.report.metrics import DIRECTION, Better, FloatArray, check_metrics, point_value
+from mlgitops.report.metrics import DIRECTION, Better, FloatArray, check_metrics
+from mlgitops.report.ranking import rank_order
 from mlgitops.report.resample import BLOCK_BYTES, Scheme, count_blocks, pick_scheme
 
 Verdict = Literal["better", "worse", "within noise"]
-Rows = tuple[FloatArray, FloatArray]  # label, score
 RESAMPLES = 2_000
 CONFIDENCE = 0.95
 
@@ -88,17 +88,10 @@ def paired_bootstrap(
         )
     check_metrics(list(metrics), y)
     rng = np.random.default_rng(bootstrap.seed)
-    values = resample_metrics(
-        y,
-        [base_score, head_score],
-        metrics,
-        threshold=threshold,
-        counts=_blocks(rng, len(y), bootstrap),
-        workers=bootstrap.workers,
-    )
-    sides = ((y, base_score), (y, head_score))
+    y, (base_score, head_score) = _drawing_order(y, [base_score, head_score], bootstrap)
+    points, values = _measure(rng, y, [base_score, head_score], metrics, threshold, bootstrap)
     return [
-        _change(name, sides, (values[0, i], values[1, i]), threshold, bootstrap, paired=True)
+        _change(name, points[:, i], values[:, i], (len(y), len(y)), bootstrap, paired=True)
         for i, name in enumerate(metrics)
     ]
 
@@ -112,33 +105,25 @@ def unpaired_bootstrap(
     bootstrap: Bootstrap = Bootstrap(),
 ) -> list[MetricChange]:
     """(label, score) of the base rows and of the head rows, each side resampled on its own."""
-    base_rows, head_rows = (
-        (_floats(base[0]), _floats(base[1])),
-        (_floats(head[0]), _floats(head[1])),
-    )
-    for y, score in (base_rows, head_rows):
-        if len(y) != len(score):
-            raise UsageError(f"{len(y)} labels but {len(score)} scores")
-        check_metrics(list(metrics), y)
     rng = np.random.default_rng(bootstrap.seed)
+    points, values = [], []
     # base's resamples are all drawn before head's: one seed, two independent sets of draws
-    base_values, head_values = (
-        resample_metrics(
-            y,
-            [score],
-            metrics,
-            threshold=threshold,
-            counts=_blocks(rng, len(y), bootstrap),
-            workers=bootstrap.workers,
-        )[0]
-        for y, score in (base_rows, head_rows)
-    )
+    for label, score in (base, head):
+        y, scores = _floats(label), [_floats(score)]
+        if len(y) != len(scores[0]):
+            raise UsageError(f"{len(y)} labels but {len(scores[0])} scores")
+        check_metrics(list(metrics), y)
+        y, scores = _drawing_order(y, scores, bootstrap)
+        point, value = _measure(rng, y, scores, metrics, threshold, bootstrap)
+        points.append(point[0])
+        values.append(value[0])
+    rows = (len(np.asarray(base[0])), len(np.asarray(head[0])))
     return [
         _change(
             name,
-            (base_rows, head_rows),
-            (base_values[i], head_values[i]),
-            threshold,
+            np.array([points[0][i], points[1][i]]),
+            np.stack([values[0][i], values[1][i]]),
+            rows,
             bootstrap,
             paired=False,
         )
@@ -166,14 +151,15 @@ def percentile_interval(values: FloatArray, confidence: float = CONFIDENCE) -> I
 
 def _change(
     name: str,
-    sides: tuple[Rows, Rows],
-    values: tuple[FloatArray, FloatArray],
-    threshold: float,
+    points: FloatArray,
+    values: FloatArray,
+    rows: tuple[int, int],
     bootstrap: Bootstrap,
     *,
     paired: bool,
 ) -> MetricChange:
-    base, head = (point_value(name, *rows, threshold=threshold) for rows in sides)
+    """points: (base, head) on all rows; values: (base, head) on each resample."""
+    base, head = float(points[0]), float(points[1])
     differences = values[1] - values[0]
     delta_interval = percentile_interval(differences, bootstrap.confidence)
     return MetricChange(
@@ -187,23 +173,48 @@ def _change(
         head_interval=percentile_interval(values[1], bootstrap.confidence),
         delta_interval=delta_interval,
         verdict=verdict(DIRECTION[name], delta_interval),
-        base_rows=len(sides[0][0]),
-        head_rows=len(sides[1][0]),
+        base_rows=rows[0],
+        head_rows=rows[1],
         resamples=int(np.isfinite(differences).sum()),
     )
 
 
-def _blocks(
-    rng: np.random.Generator, rows: int, bootstrap: Bootstrap
-) -> Iterable[NDArray[np.uint8]]:
+def _measure(
+    rng: np.random.Generator,
+    label: FloatArray,
+    scores: list[FloatArray],
+    metrics: Sequence[str],
+    threshold: float,
+    bootstrap: Bootstrap,
+) -> tuple[FloatArray, FloatArray]:
+    """The metrics on all rows (sides, metrics) and on each resample (sides, metrics, B)."""
     if bootstrap.resamples < 1:
         raise UsageError(f"resamples must be at least 1, got {bootstrap.resamples}")
     if not 0 < bootstrap.confidence < 1:
         raise UsageError(f"confidence must be between 0 and 1, got {bootstrap.confidence}")
-    scheme = pick_scheme(rows, bootstrap.scheme)
-    return count_blocks(
-        rng, rows, bootstrap.resamples, scheme=scheme, block_bytes=bootstrap.block_bytes
+    every_row_once = [np.ones((1, len(label)), dtype=np.uint8)]
+    points = resample_metrics(label, scores, metrics, threshold=threshold, counts=every_row_once)
+    scheme = pick_scheme(len(label), bootstrap.scheme)
+    blocks = count_blocks(
+        rng, len(label), bootstrap.resamples, scheme=scheme, block_bytes=bootstrap.block_bytes
     )
+    values = resample_metrics(
+        label, scores, metrics, threshold=threshold, counts=blocks, workers=bootstrap.workers
+    )
+    return points[:, :, 0], values
+
+
+def _drawing_order(
+    label: FloatArray, scores: list[FloatArray], bootstrap: Bootstrap
+) -> tuple[FloatArray, list[FloatArray]]:
+    """The rows in the order their counts are drawn: as given for the multinomial scheme (the
+    draws are scipy's), in the first score's rank order for the Poisson one. Poisson counts are
+    independent per row, so any fixed order gives the same distribution, and this one spares
+    the first side its gather into score order on every resample."""
+    if pick_scheme(len(label), bootstrap.scheme) == "multinomial":
+        return label, scores
+    order = rank_order(label, scores[0])
+    return label[order], [score[order] for score in scores]
 
 
 def _floats(values: ArrayLike) -> FloatArray:

@@ -86,6 +86,24 @@ def test_each_resampled_value_is_sklearns_metric_on_the_rows_drawn(scheme: Any) 
                 assert values[side, i, resample] == pytest.approx(expected, abs=1e-12), name
 
 
+@pytest.mark.parametrize("scheme", ["multinomial", "poisson"])
+def test_the_values_on_all_rows_are_sklearns(scheme: Any) -> None:
+    label, base = scored_rows(200, seed=26, decimals=2)
+    head = np.clip(base + np.random.default_rng(27).normal(0, 0.1, 200), 0, 1)
+    options = Bootstrap(resamples=20, scheme=scheme)
+    for change in paired_bootstrap(label, base, head, metrics=CLASSIFIER, bootstrap=options):
+        assert change.base == pytest.approx(sklearn_metric(change.metric, label, base), abs=1e-12)
+        assert change.head == pytest.approx(sklearn_metric(change.metric, label, head), abs=1e-12)
+    target = np.random.default_rng(28).normal(5, 2, 200)
+    unpaired = unpaired_bootstrap(
+        (target, target + 1),
+        (target[:150], target[:150] - 0.5),
+        metrics=["rmse", "mae"],
+        bootstrap=options,
+    )
+    assert [v for c in unpaired for v in (c.base, c.head)] == pytest.approx([1, 0.5, 1, 0.5])
+
+
 def test_regression_metrics_take_any_numeric_target() -> None:
     rng = np.random.default_rng(4)
     target = rng.normal(10, 3, 200)
