@@ -12,6 +12,7 @@ from __future__ import annotations
 import difflib
 import json
 import logging
+import re
 import sys
 from collections.abc import Mapping
 from functools import cache
@@ -34,6 +35,7 @@ ROUNDS_PARAMETER = "num_iterations"
 # same data; verbosity 0 shows LightGBM's warnings and errors, not its progress lines.
 FIXED = {"objective": "binary", "deterministic": True, "force_col_wise": True, "verbosity": 0}
 _CUTOFF = 0.6  # difflib's similarity below which nothing is suggested
+_WHERE_IN_LIGHTGBM = re.compile(r"\s+at \S+, line \d+\s*\.?\s*$")  # a C++ file and line
 
 
 class TrainParamsError(ValueError):
@@ -69,12 +71,17 @@ def resolve(section: Mapping[str, Any], *, source: Path = PARAMS_PATH) -> dict[s
     """`{"num_boost_round": n, "lightgbm": {...}}` from the section; TrainParamsError if wrong.
 
     LightGBM's parameters come under their canonical names, over FIXED; two keys naming the
-    same parameter, or the rounds set under another name than num_boost_round, are refused.
+    same parameter, the rounds set under another name than num_boost_round, or a value
+    LightGBM refuses (a type, a range: see `_probe`) are refused.
     """
     where = f"{source}: {SECTION}"
     names = lightgbm_names()
-    if ROUNDS_KEY not in section:
-        raise TrainParamsError(f"{where}.{ROUNDS_KEY} is missing: the number of boosting rounds")
+    rounds = section.get(ROUNDS_KEY)
+    if type(rounds) is not int or rounds < 1:
+        raise TrainParamsError(
+            f"{where}.{ROUNDS_KEY} must be the number of boosting rounds, a whole number of at "
+            f"least 1, not {rounds!r}"
+        )
     chosen: dict[str, Any] = {}
     given_as: dict[str, str] = {}
     for key, value in section.items():
@@ -97,7 +104,34 @@ def resolve(section: Mapping[str, Any], *, source: Path = PARAMS_PATH) -> dict[s
             )
         given_as[canonical] = key
         chosen[canonical] = value
-    return {"num_boost_round": int(section[ROUNDS_KEY]), "lightgbm": {**FIXED, **chosen}}
+    if _probe({**FIXED, **chosen}):
+        for canonical, key in given_as.items():  # which key: one at a time over FIXED
+            refusal = _probe({**FIXED, canonical: chosen[canonical]})
+            if refusal:
+                raise TrainParamsError(
+                    f"{where}.{key}: LightGBM refuses {chosen[canonical]!r} ({refusal})"
+                )
+        refusal = _probe({**FIXED, **chosen})
+        raise TrainParamsError(f"{where}: LightGBM refuses these values together ({refusal})")
+    return {"num_boost_round": rounds, "lightgbm": {**FIXED, **chosen}}
+
+
+def _probe(params: Mapping[str, Any]) -> str | None:
+    """LightGBM's objection to `params`, or None: it builds a booster on four rows (~40 ms).
+
+    This checks types and ranges (a `learning_rate` that is not a number, `num_leaves: 1`)
+    before the train stage runs, since DVC deletes the last model when that stage starts.
+    """
+    import lightgbm as lgb
+    import numpy as np
+
+    quiet = {**params, "verbosity": -1}  # LightGBM still prints its own [Fatal] line
+    rows = lgb.Dataset(np.array([[0.0], [1.0], [0.0], [1.0]]), label=[0, 1, 0, 1], params=quiet)
+    try:
+        lgb.Booster(params=quiet, train_set=rows)
+    except lgb.basic.LightGBMError as error:
+        return _WHERE_IN_LIGHTGBM.sub("", str(error)).strip()
+    return None
 
 
 def read_train_params(path: Path = TRAIN_PARAMS_PATH) -> dict[str, Any]:

@@ -102,10 +102,38 @@ def test_the_rounds_under_another_name_are_refused(section: dict[str, Any]) -> N
     assert "train.num_boost_round" in message
 
 
-def test_the_rounds_are_required(section: dict[str, Any]) -> None:
-    section.pop("num_boost_round")
+@pytest.mark.parametrize("rounds", [None, 0, "ten", 2.5, True])
+def test_the_rounds_are_a_whole_number_of_at_least_one(
+    section: dict[str, Any], rounds: object
+) -> None:
+    if rounds is None:
+        section.pop("num_boost_round")
+    else:
+        section["num_boost_round"] = rounds
 
-    assert "train.num_boost_round is missing" in _refusal(section)
+    message = _refusal(section)
+    assert message.startswith("params.yaml: train.num_boost_round must be"), message
+    assert repr(rounds) in message
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "objection"),
+    [
+        ("learning_rate", "fast", "fast"),
+        ("num_leaves", 1, "num_leaves"),
+        ("bagging_fraction", 1.5, "bagging_fraction"),
+        ("objective", "binaryy", "binaryy"),
+    ],
+)
+def test_a_value_lightgbm_refuses_is_refused_before_training(
+    section: dict[str, Any], key: str, value: object, objection: str
+) -> None:
+    section[key] = value
+
+    message = _refusal(section)
+    assert message.startswith(f"params.yaml: train.{key}: LightGBM refuses {value!r} ("), message
+    assert objection in message.split("(", 1)[1]
+    assert "config_auto.cpp" not in message  # LightGBM's source line is not the user's business
 
 
 def test_a_user_value_overrides_a_fixed_one(section: dict[str, Any]) -> None:
