@@ -32,6 +32,7 @@ from mlgitops.report.ranking import RankedRows, rank_rows, ranked_totals
 # Cells (resamples x rows) per pass of running totals: their arrays then fit in a fast cache,
 # measured twice as fast as whole blocks at 100,000 rows and 1,000,000.
 RANK_CELLS = 2**20
+SUM_CELLS = 2**19  # cells per slice of the matrix product: 4 MiB of float64 counts
 
 
 def resample_metrics(
@@ -60,7 +61,7 @@ def resample_metrics(
     curves = bool(RANKED & set(wanted))
 
     def measure(block: NDArray[np.integer]) -> FloatArray:
-        sums = block.astype(np.float64) @ columns
+        sums = _weighted_sums(block, columns)
         out = np.empty((len(scores), len(wanted), len(block)))
         # the running totals go through a few resamples at a time, to stay in cache
         step = max(1, RANK_CELLS // block.shape[1])
@@ -88,6 +89,18 @@ def resample_metrics(
         return out
 
     return np.concatenate(list(_bounded_map(measure, counts, workers=workers)), axis=-1)
+
+
+def _weighted_sums(block: NDArray[np.integer], columns: FloatArray) -> FloatArray:
+    """block @ columns in float64, a slice of rows at a time: each slice's float copy of the
+    counts is small enough to be reused from the heap and read back from cache (one copy of a
+    whole block is a fresh mapping, paid for in page faults, then read from memory)."""
+    sums = np.zeros((len(block), columns.shape[1]))
+    step = max(1, SUM_CELLS // len(block))
+    for start in range(0, block.shape[1], step):
+        part = slice(start, start + step)
+        sums += block[:, part].astype(np.float64) @ columns[part]
+    return sums
 
 
 def _bounded_map(

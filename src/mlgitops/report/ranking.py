@@ -29,7 +29,8 @@ class RankedRows:
     positives: int
     below: IntArray  # per ordered positive: negatives scored strictly below it
     below_or_tied: IntArray | None  # ... and tied with it; None when no positive ties a negative
-    positives_below: IntArray  # per ordered positive: positives scored strictly below it
+    positives_below: IntArray | None  # per ordered positive: positives scored strictly below
+    # it; None when no two positives tie (then it is 0, 1, 2, ...)
     unflagged: tuple[int, int]  # positives, negatives scored below the threshold
 
 
@@ -65,12 +66,15 @@ def rank_rows(label: FloatArray, score: FloatArray, *, threshold: float) -> Rank
     positive_scores, negative_scores = ordered[:positives], ordered[positives:]
     below = np.searchsorted(negative_scores, positive_scores, side="left")
     below_or_tied = np.searchsorted(negative_scores, positive_scores, side="right")
+    positives_below = np.searchsorted(positive_scores, positive_scores, side="left")
     return RankedRows(
         order=None if np.array_equal(order, np.arange(len(order))) else order,
         positives=positives,
         below=below,
         below_or_tied=None if np.array_equal(below, below_or_tied) else below_or_tied,
-        positives_below=np.searchsorted(positive_scores, positive_scores, side="left"),
+        positives_below=(
+            None if np.array_equal(positives_below, np.arange(positives)) else positives_below
+        ),
         unflagged=(
             int(np.searchsorted(positive_scores, threshold, side="left")),
             int(np.searchsorted(negative_scores, threshold, side="left")),
@@ -98,20 +102,27 @@ def ranked_totals(counts: NDArray[np.integer], rows: RankedRows, *, curves: bool
     )
     if not curves:
         return totals
+    # Few temporaries, cast inside einsum and divide: a fresh array per step costs more in
+    # page faults than the arithmetic it holds.
     neg_below = np.take(neg_running, rows.below, axis=1)
-    weight = pos_counts.astype(np.float64)
     if rows.below_or_tied is None:
-        credit = np.einsum("ij,ij->i", weight, neg_below.astype(np.float64))
+        credit = np.einsum("ij,ij->i", pos_counts, neg_below, dtype=np.float64)
     else:  # a tie with a negative earns half
-        tied = neg_below + np.take(neg_running, rows.below_or_tied, axis=1)
-        credit = 0.5 * np.einsum("ij,ij->i", weight, tied.astype(np.float64))
-    true_above = positives[:, None] - np.take(pos_running, rows.positives_below, axis=1)
-    above = true_above + (neg_running[:, -1:] - neg_below)
+        tied = np.take(neg_running, rows.below_or_tied, axis=1)
+        tied += neg_below
+        credit = 0.5 * np.einsum("ij,ij->i", pos_counts, tied, dtype=np.float64)
+    if rows.positives_below is None:
+        pos_below = pos_running[:, : rows.positives]
+    else:
+        pos_below = np.take(pos_running, rows.positives_below, axis=1)
+    true_above = np.subtract(positives[:, None], pos_below)
+    above = np.subtract(neg_running[:, -1:], neg_below, out=neg_below)  # false positives above
+    above += true_above
     np.maximum(above, 1, out=above)  # a positive drawn 0 times adds 0: keep its 0/0 out
     precision = np.divide(true_above, above, dtype=np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
         auc = credit / (totals.positives * negatives)
-        ap = np.einsum("ij,ij->i", weight, precision) / totals.positives
+        ap = np.einsum("ij,ij->i", pos_counts, precision, dtype=np.float64) / totals.positives
     degenerate = (totals.positives == 0) | (negatives == 0)
     auc[degenerate] = np.nan
     ap[degenerate] = np.nan
