@@ -5,8 +5,9 @@ Means of per-row values (log loss, Brier, RMSE, MAE) are weighted sums, so a blo
 all of them, all sides at once, are one matrix product of the block's counts with the per-row
 columns; the more resamples a block holds, the fewer times the columns are read. Counts at
 the threshold, ROC AUC and average precision come from running totals in score order
-(`ranking`), a few resamples at a time. Memory is bounded by the block size
-(`resample.BLOCK_BYTES`) plus RANK_CELLS of running totals.
+(`ranking`), a few resamples at a time. Memory is bounded: per block in flight (one, plus
+one per extra worker), its draws (`resample.BLOCK_BYTES`) and 8-bit counts, plus SUM_CELLS of
+float copies and RANK_CELLS of running totals, whatever the number of resamples.
 """
 
 from __future__ import annotations

@@ -26,8 +26,10 @@ from scipy import stats
 
 Scheme = Literal["multinomial", "poisson"]
 POISSON_FROM = 50_000  # rows; below it the classic bootstrap costs little
-BLOCK_BYTES = 96 * 2**20  # per block of resamples: its counts and their float copy
-_BYTES_PER_CELL = 9  # one (resample, row) cell: an 8-bit count, then a 64-bit float
+BLOCK_BYTES = 64 * 2**20  # working memory to draw one block of resamples
+# bytes per (resample, row) cell while drawing: 64-bit indices and counts, or 16 random bits
+# and the 8-bit count
+_BYTES_PER_CELL: dict[Scheme, int] = {"multinomial": 17, "poisson": 3}
 _LEVELS = 2**16
 # Poisson(1) quantile at the middle of each of 65536 equal slices of probability
 _POISSON_TABLE = np.searchsorted(
@@ -51,7 +53,7 @@ def count_blocks(
     block_bytes: int = BLOCK_BYTES,
 ) -> Iterator[NDArray[np.uint8]]:
     """Yield (block, rows) count matrices, resamples in order, until `resamples` are drawn."""
-    per_block = max(1, min(resamples, block_bytes // (_BYTES_PER_CELL * max(rows, 1))))
+    per_block = max(1, min(resamples, block_bytes // (_BYTES_PER_CELL[scheme] * max(rows, 1))))
     for start in range(0, resamples, per_block):
         size = min(per_block, resamples - start)
         if scheme == "multinomial":
