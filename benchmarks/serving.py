@@ -19,7 +19,7 @@ the model in models/ (`make run` writes it), and measures in the same run:
   endpoint (/predict_file, Parquet and CSV), each the fastest of --repeat (5) after one warm-up; the
   service's answers must equal the booster's to 1e-9 (for `before` too);
 - with `before` and `ours` both served: a table of now against before, each figure the best of
-  --rounds (the servers take turns, round after round, so a busy minute hits both).
+  --rounds (the servers take turns, forwards then backwards, so a busy minute hits both).
 
 The server's own CPU time per request comes from its processes' counters; the CPU others used
 on the machine during each run is reported, since a shared machine skews everything. Tables go
@@ -559,8 +559,8 @@ def targets_table(report: Report, *, top: int, bottom: int) -> str:
 
 
 def before_table(report: Report, revision: str) -> str:
-    """Now against before, each the best of the rounds: requests/s (higher is better), p99
-    (lower) and rows/s (higher); `now/before` >= 1.00 means no slower for throughput."""
+    """Now against before, each the best of the rounds: requests/s (higher is better), p99 and
+    the server's CPU per request (lower), rows/s (higher)."""
     lines = [
         f"| measure | before ({revision}) | now | now/before | each round, before; now |",
         "|---|---:|---:|---:|---|",
@@ -582,6 +582,17 @@ def before_table(report: Report, revision: str) -> str:
         each = _each([r.p99_ms for r in runs["before"]], [r.p99_ms for r in runs["ours"]], ".1f")
         lines.append(
             f"| {count} conn: p99 ms | {then:.1f} | {now:.1f} | {now / then:.2f}x | {each} |"
+        )
+        # the server's own CPU per request moves least with what else runs on the machine
+        then, now = (min(r.cpu_ms_per_request for r in runs[n]) for n in ("before", "ours"))
+        each = _each(
+            [r.cpu_ms_per_request for r in runs["before"]],
+            [r.cpu_ms_per_request for r in runs["ours"]],
+            ".2f",
+        )
+        lines.append(
+            f"| {count} conn: server CPU ms/req | {then:.2f} | {now:.2f} | {now / then:.2f}x "
+            f"| {each} |"
         )
     for path, now in report.rows.items():
         then = report.rows.get(f"before: {path}", 0.0)
@@ -751,8 +762,10 @@ def run(args: argparse.Namespace, wrk_version: str) -> Report:
             bentos["before"] = build_before(env, work, args.before)
             _say(f"built {bentos['before']}")
         names = [*args.servers, *(VARIANT_PREFIX + v for v in args.variants)]
-        for _ in range(args.rounds):
-            for name in names:
+        for turn in range(args.rounds):
+            # in turn forwards and backwards (before, ours, ours, before): a busy spell of the
+            # machine's falls on both sides alike
+            for name in names if turn % 2 == 0 else names[::-1]:
                 _say(f"starting {server_label(name)}")
                 with serving(name, env=env, logs=work, bentos=bentos) as server:
                     measure_server(server, args, report, bodies, customers, expected)
