@@ -142,14 +142,10 @@ def _errors(errors: dict[str, Any], start: str) -> list[dict[str, str]]:
     records: list[dict[str, str]] = []
     for rev, error in errors.items():
         if isinstance(error, dict):
-            for path, file_error in error.items():
-                records.append(
-                    {
-                        "rev": rev,
-                        "path": os.path.relpath(path, start),
-                        "error": _describe(file_error),
-                    }
-                )
+            records += [
+                {"rev": rev, "path": os.path.relpath(path, start), "error": _describe(file_err)}
+                for path, file_err in error.items()
+            ]
         elif error:
             # the whole revision failed: no one file to name (report.json keeps paths strings)
             records.append({"rev": rev, "path": "", "error": _describe(error)})
