@@ -99,7 +99,7 @@ class RequestLog:
     """Writes scored rows as JSON lines to a size-rotated file."""
 
     def __init__(
-        self, config: RequestLogConfig, *, id_field: str, model_sha256: str, name: str
+        self, config: RequestLogConfig, *, id_field: str | None, model_sha256: str, name: str
     ) -> None:
         config.directory.mkdir(parents=True, exist_ok=True)
         self.path = config.directory / f"{name}.jsonl"
@@ -114,13 +114,17 @@ class RequestLog:
         """One line per row of one request, stamped with the request's time."""
         stamp = datetime.fromtimestamp(created, UTC).isoformat(timespec="milliseconds")
         inputs, outputs = columns()
-        ids = inputs[self._id_field]
         names = [name for name in inputs if name != self._id_field]
         output_names = list(outputs)
         # Each line's fields in a fixed order around two objects, serialised a chunk at a time.
         head = to_json({"time": stamp, "endpoint": endpoint}).decode()[:-1]
-        head += f',"{self._id_field}_hmac":"'
-        middle = '","model_sha256":' + to_json(self._model_sha256).decode() + ',"inputs":'
+        middle = ',"model_sha256":' + to_json(self._model_sha256).decode() + ',"inputs":'
+        if self._id_field is None:  # a model without row ids: no pseudonym on the line
+            ids: Sequence[Any] = [None] * len(outputs[output_names[0]]) if output_names else []
+        else:
+            ids = inputs[self._id_field]
+            head += f',"{self._id_field}_hmac":"'
+            middle = '"' + middle
         keyed = hmac.new(self._key, digestmod=hashlib.sha256)  # copied per id: no key setup
         rows = zip(*(inputs[name] for name in names), strict=True)
         results = zip(*outputs.values(), strict=True)
@@ -136,10 +140,18 @@ class RequestLog:
             for row_id, value, answer in zip(
                 ids[start : start + count], values, answers, strict=True
             ):
-                pseudonym = keyed.copy()
-                pseudonym.update(str(row_id).encode())
-                lines.append(f'{head}{pseudonym.hexdigest()}{middle}{value},"outputs":{answer}}}')
+                lines.append(
+                    f'{head}{self._pseudonym(keyed, row_id)}{middle}{value},"outputs":{answer}}}'
+                )
             self._emit("\n".join(lines))
+
+    def _pseudonym(self, keyed: Any, row_id: Any) -> str:
+        """The id's keyed hash; nothing when the model has no row ids."""
+        if self._id_field is None:
+            return ""
+        pseudonym = keyed.copy()
+        pseudonym.update(str(row_id).encode())
+        return str(pseudonym.hexdigest())
 
     def close(self) -> None:
         self._handler.close()

@@ -64,7 +64,9 @@ class ServingRuntime:
     UsageError when params.yaml's `serving:` section is missing or wrong.
     """
 
-    def __init__(self, *, root: Path, card_path: Path, params_path: Path, id_field: str) -> None:
+    def __init__(
+        self, *, root: Path, card_path: Path, params_path: Path, id_field: str | None = None
+    ) -> None:
         import bentoml
         import prometheus_client
 

@@ -56,6 +56,29 @@ def test_each_customer_is_one_line_with_a_keyed_hash_and_no_id(tmp_path: Path) -
     }
 
 
+def test_a_model_without_row_ids_logs_inputs_and_outputs_only(tmp_path: Path) -> None:
+    config = RequestLogConfig(directory=tmp_path, max_bytes=1_000_000, backups=2, key=KEY)
+    log = RequestLog(config, id_field=None, model_sha256="abc", name="requests")
+
+    def columns() -> Any:
+        return {"carat": [0.3, 1.5]}, {"price": [420.0, 9100.5]}
+
+    log.write("predict", 0.0, columns)
+    log.close()
+
+    lines = [json.loads(line) for line in (tmp_path / "requests.jsonl").read_text().splitlines()]
+    assert lines == [
+        {
+            "time": "1970-01-01T00:00:00.000+00:00",
+            "endpoint": "predict",
+            "model_sha256": "abc",
+            "inputs": {"carat": carat},
+            "outputs": {"price": price},
+        }
+        for carat, price in [(0.3, 420.0), (1.5, 9100.5)]
+    ]
+
+
 def test_the_log_rotates_by_size_and_keeps_the_backups(tmp_path: Path) -> None:
     log = _log(tmp_path, max_bytes=2_000, backups=2)
     for _ in range(20):
