@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import lightgbm as lgb
-import yaml
 from fastapi import FastAPI, Request, Response
 
 from churn.encode import Encoder
@@ -29,8 +28,8 @@ MODEL_DIR = Path(os.environ.get("CHURN_MODEL_DIR", ROOT / "models"))
 _card = json.loads((MODEL_DIR / "card.json").read_text())
 _booster: Any = lgb.Booster(model_file=str(MODEL_DIR / "model.txt"))
 _encoder = Encoder.from_card(_card)
-_threshold = float(yaml.safe_load((ROOT / "params.yaml").read_text())["evaluate"]["threshold"])
-_model = {"sha256": _card["model"]["sha256"], "git_revision": _card["git"]["revision"]}
+_threshold = float(_card["threshold"])
+_model = {"sha256": _card["model"]["sha256"]}
 
 app = FastAPI()
 

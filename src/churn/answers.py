@@ -13,10 +13,10 @@ from pydantic_core import to_json
 
 
 class ModelVersion(BaseModel):
-    """Which model answered: its file's sha256 and the git revision it was trained at."""
+    """Which model answered: its file's sha256 (the card holds no commit: it is deterministic;
+    the Bento's labels and the image tag say which commit was built)."""
 
     sha256: str
-    git_revision: str | None
 
 
 class Prediction(BaseModel):

@@ -52,7 +52,6 @@ def labels(card: dict[str, Any]) -> dict[str, str]:
     return {
         "git_revision": revision + ("-dirty" if dirty else ""),
         "model_sha256": str(card["model"]["sha256"]),
-        "model_git_revision": str((card.get("git") or {}).get("revision") or "unknown"),
     }
 
 

@@ -53,7 +53,5 @@ def verified_model(card: Mapping[str, Any], *, root: Path) -> tuple[Path, str]:
 
 
 def model_version(card: Mapping[str, Any]) -> dict[str, Any]:
-    """Which model answers: its file's sha256 and, if the card has it, the git revision."""
-    git = card.get("git")
-    revision = git.get("revision") if isinstance(git, Mapping) else None
-    return {"sha256": str(card["model"]["sha256"]), "git_revision": revision}
+    """Which model answers: its file's sha256."""
+    return {"sha256": str(card["model"]["sha256"])}

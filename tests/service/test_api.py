@@ -90,10 +90,7 @@ def test_one_customer_scores_as_the_booster(
     [answer] = response.json()
     _assert_scores([new_customer[schema.ID]], [answer["churn_probability"]], expected)
     assert answer["customer_id"] == new_customer[schema.ID]
-    assert answer["model"] == {
-        "sha256": card["model"]["sha256"],
-        "git_revision": (card.get("git") or {}).get("revision"),
-    }
+    assert answer["model"] == {"sha256": card["model"]["sha256"]}
 
 
 def test_a_list_scores_as_the_booster_in_order_with_the_threshold(
@@ -366,4 +363,4 @@ def test_the_openapi_document_shows_one_customer_or_a_list_and_the_answers(
     assert answer["type"] == "array"
     fields = {"customer_id", "churn_probability", "churn", "model"}
     assert set(answer["items"]["required"]) == fields
-    assert answer["items"]["properties"]["model"]["required"] == ["sha256", "git_revision"]
+    assert answer["items"]["properties"]["model"]["required"] == ["sha256"]

@@ -64,8 +64,7 @@ def test_the_bento_is_labelled_with_the_revision_and_the_model(built: Built) -> 
     head = built.checkout.run("git", "rev-parse", "HEAD").stdout.strip()
     assert info["labels"]["git_revision"].removesuffix("-dirty") == head
     assert info["labels"]["model_sha256"] == card["model"]["sha256"]
-    revision = (card.get("git") or {}).get("revision") or "unknown"
-    assert info["labels"]["model_git_revision"] == revision
+    assert set(info["labels"]) == {"git_revision", "model_sha256"}
 
 
 def _locked_versions(lock: Path) -> dict[str, str]:

@@ -90,7 +90,7 @@ class FakeScoringService:
             known = [case["expected"] for case in cases if case["input"] == row]
             answer = {name: self._broken(value) for name, value in (known or [{}])[0].items()}
             sha = "0" * 64 if self.fault is Fault.other_model else self.card["model"]["sha256"]
-            answers.append({**answer, "model": {"sha256": sha, "git_revision": None}})
+            answers.append({**answer, "model": {"sha256": sha}})
         response_key = golden.get("response_key")
         return 200, json.dumps({response_key: answers} if response_key else answers).encode()
 
