@@ -1,0 +1,1 @@
+"""Adopting mlgitops in an existing git+DVC repository: read it, initialise it, check it."""
