@@ -50,7 +50,7 @@ run: setup
 PORT ?= 3000
 serve: setup
 	dvc pull train
-	@tag=$$(BENTOML_HOME=$(CURDIR)/.cache/bentoml python -m churn.build_bento) && \
+	@tag=$$(BENTOML_HOME=$(CURDIR)/.cache/bentoml mlgitops build) && \
 		echo "serving $$tag on http://localhost:$(PORT)" && \
 		BENTOML_HOME=$(CURDIR)/.cache/bentoml exec bentoml serve "$$tag" --port $(PORT)
 

@@ -121,9 +121,9 @@ def _environment(home: Path) -> dict[str, str]:
 
 
 def build_bento(env: dict[str, str]) -> str:
-    """The Bento as `make serve` builds it (python -m churn.build_bento); returns its tag."""
+    """The Bento as `make serve` builds it (mlgitops build); returns its tag."""
     result = subprocess.run(
-        ["python", "-m", "churn.build_bento"],
+        ["mlgitops", "build"],
         cwd=ROOT,
         env=env,
         capture_output=True,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import typer
 
-from mlgitops import __version__, gate, smoke
+from mlgitops import __version__, build, gate, smoke
 from mlgitops.deploy import command as deploy
 from mlgitops.deploy import render_command as render
 from mlgitops.drift import command as drift
@@ -45,6 +45,7 @@ _COMMANDS = [
     ("report", report_app, "Compare two revisions of a DVC repository: the PR report."),
     ("gate", gate.app, "Apply the quality policy to a report: exit 1 when it breaks."),
     ("comment", comment.app, "Publish the report as one comment per pull request."),
+    ("build", build.app, "Build the model service's Bento: pins from uv.lock, labels."),
     ("smoke", smoke.app, "Smoke-test a running model service with real requests."),
     ("deploy", deploy.app, "Roll an image out through the Argo deploy workflow."),
     ("render", render.app, "Render deploy/ (Argo workflows, RBAC, alerts) from params."),

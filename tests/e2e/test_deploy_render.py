@@ -62,7 +62,7 @@ def test_make_render_is_a_documented_target() -> None:
 
 @pytest.fixture(scope="module")
 def bento(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A Bento built by churn.build_bento from the repository's bentofile.yaml."""
+    """A Bento built by `mlgitops build` from the repository's bentofile.yaml."""
     root = tmp_path_factory.mktemp("bento-build")
     for name in ("bentofile.yaml", "params.yaml", "pyproject.toml", "uv.lock"):
         shutil.copy(REPO_ROOT / name, root / name)
@@ -79,7 +79,7 @@ def bento(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "UV_CACHE_DIR": str(REPO_ROOT / ".cache" / "uv"),
         "UV_PYTHON_DOWNLOADS": "never",
     }
-    result = _run(sys.executable, "-m", "churn.build_bento", cwd=root, env=env)
+    result = _run(sys.executable, "-m", "mlgitops.build", cwd=root, env=env)
     assert result.returncode == 0, result.stderr
     name, version = result.stdout.strip().split(":")
     return root / "bentoml" / "bentos" / name / version

@@ -199,11 +199,14 @@ def served(example: Example) -> Iterator[Served]:
         DIR_ENV: str(log_dir),
         KEY_ENV: LOG_KEY,
     }
-    build = example.checkout.run("bentoml", "build", "--output", "tag", extra_env=env)
+    build = example.checkout.run("mlgitops", "build", "--group", "", extra_env=env)
     assert build.returncode == 0, str(build)
-    tag = build.stdout.strip().splitlines()[-1].removeprefix("__tag__:")
+    tag = build.stdout.strip().splitlines()[-1]
     bento = side / "bentoml" / "bentos" / Path(tag.replace(":", "/"))
     assert (bento / "src" / "models" / "card.json").is_file(), str(build)
+    labels = yaml.safe_load((bento / "bento.yaml").read_text())["labels"]
+    card = json.loads((bento / "src" / "models" / "card.json").read_text())
+    assert labels["model_sha256"] == card["model"]["sha256"]
     # Served from elsewhere, without the checkout on PYTHONPATH: the Bento's own files answer.
     serve_env = {k: v for k, v in example.checkout.env.items() if k != "PYTHONPATH"} | env
     built = Built(example.checkout, tag, bento, serve_env, log_dir)

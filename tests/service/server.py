@@ -1,6 +1,6 @@
 """A real `bentoml serve` of the churn Bento on a free port, and what it prints.
 
-The Bento is built by churn.build_bento (what `make serve` runs) in a copy of the reproduced
+The Bento is built by `mlgitops build` (what `make serve` runs) in a copy of the reproduced
 repository, with BentoML's home, the request log and every cache in the test's temporary
 directory; the server runs from another directory, so nothing reaches it from the checkout.
 """
@@ -47,7 +47,7 @@ class Running:
 
 
 def build(checkout: Checkout, side: Path) -> Built:
-    """`python -m churn.build_bento` in the checkout, with BentoML's home under `side`."""
+    """`mlgitops build` in the checkout, with BentoML's home under `side`."""
     log_dir = side / "request-logs"
     env = {
         **checkout.env,
@@ -58,7 +58,7 @@ def build(checkout: Checkout, side: Path) -> Built:
         "MLGITOPS_REQUEST_LOG_DIR": str(log_dir),
         "MLGITOPS_REQUEST_LOG_KEY": LOG_KEY,
     }
-    result = checkout.run("python", "-m", "churn.build_bento", extra_env=env)
+    result = checkout.run("mlgitops", "build", extra_env=env)
     assert result.returncode == 0, str(result)
     tag = result.stdout.strip().splitlines()[-1]
     name, version = tag.split(":")
