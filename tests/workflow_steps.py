@@ -84,20 +84,26 @@ def shell_steps(
     given: Mapping[str, str],
     *,
     ids: Iterable[str] | None = None,
+    inputs: Mapping[str, str] | None = None,
 ) -> list[ShellStep]:
-    """The shell steps of `job` in file order, only those in `ids` when given (all must exist)."""
+    """The shell steps of `job` in file order, only those in `ids` when given (all must exist).
+
+    A reusable workflow's `${{ inputs.X }}` is its `workflow_call` input's default, or the
+    value in `inputs` (what a caller's `with:` would give).
+    """
     document = load_yaml(workflow)
     job_spec = document["jobs"][job]
     wanted = None if ids is None else list(ids)
     default_shell = (document.get("defaults") or {}).get("run", {}).get("shell")
-    env = _layer({}, document.get("env"), given)
-    env = _layer(env, job_spec.get("env"), given)
+    called = _call_inputs(document, inputs or {})
+    env = _layer({}, document.get("env"), given, called)
+    env = _layer(env, job_spec.get("env"), given, called)
     found: list[ShellStep] = []
     for step in job_spec["steps"]:
         step_id = step.get("id")
         if step_id is None or (wanted is not None and step_id not in wanted):
             continue
-        found.extend(_expand(workflow, step, step_id, env, given, default_shell))
+        found.extend(_expand(workflow, step, step_id, env, given, default_shell, called))
     if wanted is not None:
         missing = [name for name in wanted if name not in {step.id for step in found}]
         if missing:
@@ -112,9 +118,10 @@ def _expand(
     outer_env: Mapping[str, str | None],
     given: Mapping[str, str],
     default_shell: str | None,
+    called: Mapping[str, str | None],
 ) -> list[ShellStep]:
     """The `run:` blocks one workflow step stands for: itself, or its local composite action."""
-    env = _layer(outer_env, step.get("env"), given)
+    env = _layer(outer_env, step.get("env"), given, called)
     condition = step.get("if")
     keep_going = bool(step.get("continue-on-error", False))
     if "run" in step:
@@ -126,7 +133,7 @@ def _expand(
     action_file = _repo_root(workflow) / local["path"] / "action.yml"
     action = load_yaml(action_file)
     with_values = {
-        name: _resolve(str(value), env, {}) for name, value in (step.get("with") or {}).items()
+        name: _resolve(str(value), env, called) for name, value in (step.get("with") or {}).items()
     }
     inputs: dict[str, str | None] = {}
     for name, spec in (action.get("inputs") or {}).items():
@@ -137,7 +144,8 @@ def _expand(
         if "run" not in inner:
             continue  # setup-python, cache: plumbing
         _check_shell(inner.get("shell"), action_file, step_id)
-        inner_env = dict(env)
+        # GitHub points GITHUB_ACTION_PATH at the action's own directory (its sibling files).
+        inner_env = {**env, "GITHUB_ACTION_PATH": str(action_file.parent)}
         for name, value in (inner.get("env") or {}).items():
             inner_env[name] = (
                 given[name] if name in given else _resolve(str(value), inner_env, inputs)
@@ -166,13 +174,38 @@ def _shell_step(
 
 
 def _layer(
-    env: Mapping[str, str | None], layer: Mapping[str, Any] | None, given: Mapping[str, str]
+    env: Mapping[str, str | None],
+    layer: Mapping[str, Any] | None,
+    given: Mapping[str, str],
+    called: Mapping[str, str | None],
 ) -> dict[str, str | None]:
     """`env` with one more `env:` block on top; given values win over the workflow's."""
     merged = dict(env)
     for name, value in (layer or {}).items():
-        merged[name] = given[name] if name in given else _resolve(str(value), merged, {})
+        merged[name] = given[name] if name in given else _resolve(str(value), merged, called)
     return merged
+
+
+def _call_inputs(document: Mapping[str, Any], values: Mapping[str, str]) -> dict[str, str | None]:
+    """A reusable workflow's inputs: the `workflow_call` defaults, then the values given."""
+    trigger = document.get("on")
+    call = trigger.get("workflow_call") if isinstance(trigger, Mapping) else None
+    specs = (call or {}).get("inputs") or {}
+    found: dict[str, str | None] = {}
+    for name, spec in specs.items():
+        default = (spec or {}).get("default")
+        # GitHub renders a boolean input as true/false in an expression.
+        found[name] = (
+            None
+            if default is None
+            else str(default).lower()
+            if isinstance(default, bool)
+            else str(default)
+        )
+    unknown = set(values) - set(found)
+    if unknown:
+        raise KeyError(f"the workflow has no workflow_call input {sorted(unknown)}")
+    return found | dict(values)
 
 
 def _resolve(

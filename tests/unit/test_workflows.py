@@ -209,10 +209,13 @@ def test_publisher_downloads_the_artifact_as_data_into_temp(
     assert download["name"] == _step(pr, "upload")["with"]["name"]
     assert download["run-id"] == "${{ github.event.workflow_run.id }}"
     assert download["path"].startswith("${{ runner.temp }}/")
-    validate = _step(publisher, "validate")["run"]
+    assert _step(publisher, "validate")["uses"] == "$/.github/actions/validate"
+    action = ACTIONS / "validate" / "action.yml"
+    validate = _step(load_yaml(action), "validate")["run"]
+    assert 'schemas="$GITHUB_ACTION_PATH/../../schemas"' in validate
     for schema in ("pr", "report"):
-        assert f".github/schemas/{schema}.schema.json" in validate
-        assert (SCHEMAS / f"{schema}.schema.json").is_file()
+        assert f'"$schemas/{schema}.schema.json"' in validate
+        assert (action.parent / "../../schemas" / f"{schema}.schema.json").resolve().is_file()
 
 
 def test_publisher_posts_with_the_token_from_secrets(publisher: dict[str, Any]) -> None:
@@ -234,7 +237,7 @@ def test_each_plugin_is_a_thin_composite_action(plugin: str) -> None:
     assert action["runs"]["using"] == "composite"
     scripts = [step["run"] for step in action["runs"]["steps"] if "run" in step]
     assert len(scripts) == 1
-    expected = "make setup" if plugin == "setup" else f"args=({plugin} "
+    expected = 'bash -eo pipefail -c "$SETUP_COMMAND"' if plugin == "setup" else f"args=({plugin} "
     assert expected in scripts[0]
 
 

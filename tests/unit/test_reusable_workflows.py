@@ -1,0 +1,104 @@
+"""The promises of the reusable workflows another repository calls, checked on the files.
+
+reusable-pr.yml reproduces, reports and gates with the caller's read-only token;
+reusable-comment.yml publishes on the trusted side. Both install mlgitops at the commit they
+were called at and use this repository's actions through `$/`, never the caller's files.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.workflow_steps import LOOP_STEP_IDS, WORKFLOWS, load_yaml, shell_steps
+
+REUSABLE_PR = WORKFLOWS / "reusable-pr.yml"
+REUSABLE_COMMENT = WORKFLOWS / "reusable-comment.yml"
+SELF_INSTALL = "git+${{ github.server_url }}/${{ job.workflow_repository }}@${{ job.workflow_sha }}"
+GIVEN = {"BASE_SHA": "b" * 40, "HEAD_SHA": "a" * 40, "PR_NUMBER": "7", "RUN_URL": ""}
+
+
+def _steps(document: dict[str, Any]) -> list[dict[str, Any]]:
+    return [step for job in document["jobs"].values() for step in job["steps"]]
+
+
+def _step(document: dict[str, Any], step_id: str) -> dict[str, Any]:
+    (found,) = [step for step in _steps(document) if step.get("id") == step_id]
+    return found
+
+
+@pytest.fixture(scope="module")
+def pr() -> dict[str, Any]:
+    return load_yaml(REUSABLE_PR)
+
+
+@pytest.fixture(scope="module")
+def publisher() -> dict[str, Any]:
+    return load_yaml(REUSABLE_COMMENT)
+
+
+@pytest.mark.parametrize("path", [REUSABLE_PR, REUSABLE_COMMENT], ids=lambda p: p.name)
+def test_only_called_and_with_the_callers_permissions(path: Any) -> None:
+    document = load_yaml(path)
+    assert list(document["on"]) == ["workflow_call"]
+    # No permissions of their own: a called job has what the calling job grants, no more,
+    # and asking for id-token here would break every caller that does not use OIDC.
+    assert "permissions" not in document
+    assert all("permissions" not in job for job in document["jobs"].values())
+
+
+@pytest.mark.parametrize("path", [REUSABLE_PR, REUSABLE_COMMENT], ids=lambda p: p.name)
+def test_mlgitops_comes_from_the_called_commit_not_the_caller(path: Any) -> None:
+    document = load_yaml(path)
+    setup = _step(document, "setup")
+    assert setup["uses"] == "$/.github/actions/setup"
+    assert SELF_INSTALL in setup["with"]["packages"]
+    for step in _steps(document):
+        uses = str(step.get("uses", ""))
+        assert not uses.startswith("./"), "a caller's file would run: use $/ instead"
+    assert "make setup" not in path.read_text()
+
+
+def test_pr_runs_the_loop_in_order_and_reports_after_a_failure(pr: dict[str, Any]) -> None:
+    steps = pr["jobs"]["reproduce"]["steps"]
+    ids = [step.get("id") for step in steps]
+    assert [i for i in ids if i in LOOP_STEP_IDS] == list(LOOP_STEP_IDS)
+    for step in steps[ids.index("repro") + 1 :]:
+        assert "!cancelled()" in step.get("if", ""), step.get("id")
+    assert "!github.event.pull_request.head.repo.fork" in _step(pr, "push")["if"]
+    assert "dvc repro" in _step(pr, "repro")["run"]
+    assert "(--pull --allow-missing)" in _step(pr, "repro")["run"]
+    assert _step(pr, "upload")["with"]["name"] == "mlgitops-report"
+    assert _step(pr, "checkout")["with"] == {"fetch-depth": 0, "persist-credentials": False}
+
+
+def test_pr_secrets_reach_dvc_config_only_not_the_job(pr: dict[str, Any]) -> None:
+    job = pr["jobs"]["reproduce"]
+    assert not any(
+        "secrets." in str(value) and "HAS_" not in name for name, value in job["env"].items()
+    )
+    env = _step(pr, "dvc-config")["env"]
+    declared = set(pr["on"]["workflow_call"]["secrets"])
+    assert {value.split("secrets.")[1].rstrip(" }") for value in env.values()} <= declared
+
+
+def test_pr_shell_steps_resolve_like_this_repositorys_pr_yml() -> None:
+    steps = shell_steps(REUSABLE_PR, "reproduce", GIVEN, ids=LOOP_STEP_IDS)
+    assert [step.id for step in steps] == list(LOOP_STEP_IDS)
+    assert [step.id for step in steps if step.skipped_for_forks] == ["push"]
+
+
+def test_publisher_checks_out_nothing_and_validates_before_posting(
+    publisher: dict[str, Any],
+) -> None:
+    uses = [str(step.get("uses", "")) for step in _steps(publisher)]
+    assert not any(use.startswith("actions/checkout@") for use in uses)
+    ids = [step.get("id") for step in _steps(publisher)]
+    assert (
+        ids.index("download") < ids.index("validate") < ids.index("target") < ids.index("comment")
+    )
+    assert _step(publisher, "validate")["uses"] == "$/.github/actions/validate"
+    assert _step(publisher, "download")["with"]["path"].startswith("${{ runner.temp }}/")
+    assert _step(publisher, "comment")["if"] == "steps.target.outputs.publish == 'true'"
+    assert _step(publisher, "comment")["with"]["token"] == "${{ secrets.GITHUB_TOKEN }}"
