@@ -7,14 +7,9 @@ from __future__ import annotations
 
 import typer
 
-from mlgitops import __version__, build, gate, smoke
-from mlgitops.deploy import command as deploy
-from mlgitops.deploy import render_command as render
-from mlgitops.drift import command as drift
+from mlgitops import __version__
+from mlgitops.extras import mount
 from mlgitops.plugin import run
-from mlgitops.publish import command as comment
-from mlgitops.report import app as report_app
-from mlgitops.retrain import command as retrain
 
 app = typer.Typer(
     name="mlgitops",
@@ -40,20 +35,32 @@ def _root(
     """CI plugins for DVC repositories."""
 
 
-# One `typer.Typer` per plugin, named after its subcommand, with the line `mlgitops --help` shows.
+# One plugin per line: subcommand, the module whose `app` it is (under mlgitops.), the extra it
+# needs (None: the base install), the line `mlgitops --help` shows. A plugin whose extra is
+# missing is not imported; its stand-in says which extra to install (mlgitops.extras).
 _COMMANDS = [
-    ("report", report_app, "Compare two revisions of a DVC repository: the PR report."),
-    ("gate", gate.app, "Apply the quality policy to a report: exit 1 when it breaks."),
-    ("comment", comment.app, "Publish the report as one comment per pull request."),
-    ("build", build.app, "Build the model service's Bento: pins from uv.lock, labels."),
-    ("smoke", smoke.app, "Smoke-test a running model service with real requests."),
-    ("deploy", deploy.app, "Roll an image out through the Argo deploy workflow."),
-    ("render", render.app, "Render deploy/ (Argo workflows, RBAC, alerts) from params."),
-    ("drift", drift.app, "Compare logged requests with the training reference."),
-    ("retrain-pr", retrain.app, "Open the retraining pull request when drift makes it due."),
+    ("report", "report", None, "Compare two revisions of a DVC repository: the PR report."),
+    ("gate", "gate", None, "Apply the quality policy to a report: exit 1 when it breaks."),
+    ("comment", "publish.command", None, "Publish the report as one comment per pull request."),
+    ("build", "build", "serve", "Build the model service's Bento: pins from uv.lock, labels."),
+    ("smoke", "smoke", None, "Smoke-test a running model service with real requests."),
+    ("deploy", "deploy.command", "deploy", "Roll an image out through the Argo deploy workflow."),
+    (
+        "render",
+        "deploy.render_command",
+        "deploy",
+        "Render deploy/ (Argo workflows, RBAC, alerts) from params.",
+    ),
+    ("drift", "drift.command", "drift", "Compare logged requests with the training reference."),
+    (
+        "retrain-pr",
+        "retrain.command",
+        "drift",
+        "Open the retraining pull request when drift makes it due.",
+    ),
 ]
-for _name, _plugin, _line in _COMMANDS:
-    app.add_typer(_plugin, name=_name, short_help=_line)
+for _name, _module, _extra, _line in _COMMANDS:
+    mount(app, _name, f"mlgitops.{_module}", _extra, _line)
 
 
 def main() -> None:

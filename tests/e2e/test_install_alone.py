@@ -1,0 +1,114 @@
+"""The plugins installed alone, as a team installs them into its own repository.
+
+One fresh venv gets the `mlgitops` wheel built from this checkout, without any extra; then the
+CLI starts, the example model and the heavy libraries are absent, `report` and `gate` run on a
+small DVC repository made here, and a command whose extra is missing says which one, exit 2.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.install import Venv, install_plugins, wheel_packages
+from tests.unit.mlgitops.report.repos import PYTHON, DvcRepo, Run, train_script, write_csv_lines
+
+# Not in the base install: the example model, and what only the extras bring.
+ABSENT = ["churn", "lightgbm", "sklearn", "bentoml", "hera", "scipy", "pyarrow", "pandera"]
+
+
+@pytest.fixture(scope="module")
+def plugins(tmp_path_factory: pytest.TempPathFactory) -> tuple[Venv, Path]:
+    work = tmp_path_factory.mktemp("install")
+    return install_plugins(work / "venv", work)
+
+
+def _run(venv: Venv, repo: DvcRepo, *args: str) -> Run:
+    """A command of the fresh venv, run in `repo` with that venv first on PATH."""
+    env = {**repo.env, "PATH": f"{venv.bin}:{repo.env['PATH']}"}
+    done = subprocess.run(
+        list(args), cwd=repo.root, env=env, capture_output=True, text=True, timeout=120
+    )
+    return Run(done.returncode, done.stdout, done.stderr)
+
+
+def _small_repo(root: Path) -> tuple[DvcRepo, str]:
+    """A DVC-tracked CSV, a stage reading it with one params key, metrics and a plot; the
+    head commit changes the data and the key. Returns the repository and the base sha."""
+    repo = DvcRepo.create(root)
+    plot = write_csv_lines(
+        "plots/loss.csv", "step,loss", "[(i, round(p['lr'] / (i + 1), 4)) for i in range(10)]"
+    )
+    metrics = "{'acc': round(0.5 + p['lr'], 4), 'rows': len(open('data.csv').readlines())}"
+    repo.write("train.py", train_script({"metrics.json": metrics}, *plot))
+    repo.write("data.csv", "x,y\n1,0\n2,1\n")
+    repo.add("data.csv")
+    gate = [{"metric": "acc", "better": "higher", "at_least": 0.5}]
+    repo.write_yaml("params.yaml", {"train": {"lr": 0.1}, "gate": gate})
+    plots = [{"plots/loss.csv": {"cache": False, "x": "step", "y": "loss"}}]
+    stage = {
+        "cmd": f"{PYTHON} train.py",  # run by the test's own DVC, in process
+        "deps": ["train.py", "data.csv"],
+        "params": ["train.lr"],
+        "metrics": [{"metrics.json": {"cache": False}}],
+        "plots": plots,
+    }
+    repo.write_yaml("dvc.yaml", {"stages": {"train": stage}})
+    repo.repro()
+    base = repo.commit("base")
+    repo.write("data.csv", "x,y\n1,0\n2,1\n3,1\n")
+    repo.add("data.csv")
+    repo.write_yaml("params.yaml", {"train": {"lr": 0.2}, "gate": gate})
+    repo.repro()
+    repo.commit("head")
+    return repo, base
+
+
+def test_the_wheel_holds_the_plugins_only(plugins: tuple[Venv, Path]) -> None:
+    _, wheel = plugins
+    assert {name for name in wheel_packages(wheel) if not name.endswith(".dist-info")} == {
+        "mlgitops"
+    }
+
+
+def test_the_plugins_alone_report_and_gate_and_name_a_missing_extra(
+    plugins: tuple[Venv, Path], tmp_path: Path
+) -> None:
+    venv, _ = plugins
+    repo, base = _small_repo(tmp_path / "repo")
+
+    shown = _run(venv, repo, "mlgitops", "--help")
+    assert shown.returncode == 0, shown
+    assert "report" in shown.stdout and "gate" in shown.stdout and "comment" in shown.stdout
+    listed = " ".join(shown.stdout.split())  # click wraps the lines at the terminal's width
+    assert "Roll an image out through the Argo deploy workflow (needs mlgitops[deploy])" in listed
+
+    for module in ABSENT:
+        imported = _run(venv, repo, str(venv.python), "-c", f"import {module}")
+        assert imported.returncode == 1, f"{module} is importable in the plugins' venv"
+        assert f"No module named '{module}'" in imported.stderr, imported
+
+    out = tmp_path / "report" / "report.md"
+    report = _run(venv, repo, "mlgitops", "report", "--base", base, "--out", str(out))
+    assert report.returncode == 0, report
+    data = json.loads(out.with_suffix(".json").read_text())
+    acc = data["metrics"]["metrics.json"]["acc"]
+    assert (acc["old"], acc["new"]) == (0.6, 0.7), data["metrics"]
+    assert "acc" in out.read_text()
+    assert sorted(path.name for path in (out.parent / "images").iterdir()) == ["loss.png"]
+    (table,) = data["data"]  # read with pandas: rows counted on both sides
+    assert (table["path"], table["old"]["rows"], table["new"]["rows"]) == ("data.csv", 2, 3)
+
+    gate = _run(venv, repo, "mlgitops", "gate", "--report", str(out.with_suffix(".json")))
+    assert gate.returncode == 0, gate
+    assert "gate: passed" in gate.stderr + gate.stdout, gate
+
+    for command, extra in [("deploy", "deploy"), ("render", "deploy"), ("drift", "drift")]:
+        needs = _run(venv, repo, "mlgitops", command, "--help")
+        assert needs.returncode == 2, needs
+        hint = f'mlgitops {command}: needs the {extra} extra: pip install "mlgitops[{extra}]"'
+        assert hint in needs.stderr, needs
+        assert "Traceback" not in needs.stderr, needs
