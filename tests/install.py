@@ -108,21 +108,30 @@ def wheel_packages(wheel: Path) -> set[str]:
         return {name.split("/", 1)[0] for name in archive.namelist()}
 
 
-def install_plugins(root: Path, work: Path) -> tuple[Venv, Path]:
-    """A fresh venv with the `mlgitops` wheel alone (no extra), the lock's versions; the wheel."""
+def install_plugins(
+    root: Path, work: Path, extras: tuple[str, ...] = (), *, wheel: Path | None = None
+) -> tuple[Venv, Path]:
+    """A fresh venv with the `mlgitops` wheel and `extras` (none: the plugins alone) at the
+    lock's versions; the wheel (built into `work` unless given)."""
     work.mkdir(parents=True, exist_ok=True)
     venv = empty_venv(root)
-    constraints = lock_constraints(work / "constraints.txt")
-    wheel = build_wheel(work / "dist")
-    _run(uv(), "pip", "install", "--python", venv.python, "-c", constraints, wheel)
+    constraints = work / "constraints.txt"
+    if not constraints.exists():
+        lock_constraints(constraints)
+    wheel = wheel or build_wheel(work / "dist")
+    chosen = f"[{','.join(extras)}]" if extras else ""
+    requirement = f"mlgitops{chosen} @ {wheel.as_uri()}"
+    _run(uv(), "pip", "install", "--python", venv.python, "-c", constraints, requirement)
     return venv, wheel
 
 
-def install_lock(root: Path) -> Venv:
-    """A fresh venv with everything uv.lock holds (every extra and group): `make setup`'s
-    packages, installed the same way as the plugins so the two sizes compare."""
+def install_lock(root: Path, work: Path, wheel: Path) -> Venv:
+    """A fresh venv with everything uv.lock holds (every extra and group, as `make setup`
+    installs it) and the wheel, installed the same way as the plugins so the sizes compare."""
     venv = empty_venv(root)
-    requirements = lock_constraints(root.parent / f"{root.name}-lock.txt")
-    _run(uv(), "pip", "install", "--python", venv.python, "-r", requirements)
-    _run(uv(), "pip", "install", "--python", venv.python, "--no-deps", build_wheel(root.parent))
+    constraints = work / "constraints.txt"
+    if not constraints.exists():
+        lock_constraints(constraints)
+    _run(uv(), "pip", "install", "--python", venv.python, "-r", constraints)
+    _run(uv(), "pip", "install", "--python", venv.python, "--no-deps", wheel)
     return venv
