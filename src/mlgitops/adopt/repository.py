@@ -87,7 +87,10 @@ def read_repository(root: Path) -> Repository:
 
 
 def _read(repo: Repo, root: Path) -> Repository:
-    dvc_stages = list(repo.index.stages)
+    from dvc.stage import PipelineStage
+
+    # dvc.yaml stages only: a `dvc add`ed file's .dvc pointer is a stage without name or command.
+    dvc_stages = [stage for stage in repo.index.stages if isinstance(stage, PipelineStage)]
     if not dvc_stages:
         raise RepositoryError(
             "pipeline",
