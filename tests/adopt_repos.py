@@ -33,9 +33,19 @@ WRITE_PY = dedent(
     """
 )
 
+# A plot's data: `python curve.py OUT` writes a two-column CSV (fpr, tpr).
+CURVE_PY = dedent(
+    """\
+    import pathlib, sys
+    rows = ["fpr,tpr"] + [f"{x / 4},{min(1.0, x / 3)}" for x in range(5)]
+    pathlib.Path(sys.argv[1]).write_text("\\n".join(rows) + "\\n")
+    """
+)
+
 # Nested: the metrics and plots come from a dvc.yaml in a subdirectory, YAML params.
 NESTED = {
     "write.py": WRITE_PY,
+    "curve.py": CURVE_PY,
     "params.yaml": "prepare:\n  rows: 100\n",
     "dvc.yaml": dedent(
         """\
@@ -52,14 +62,16 @@ NESTED = {
         """\
         stages:
           evaluate:
-            cmd: python ../write.py scores.json test.roc_auc=0.81 test.log_loss=0.42 rows=100
-            deps: [../write.py, ../data/prepared.json]
+            cmd: >-
+              python ../write.py scores.json test.roc_auc=0.81 test.log_loss=0.42 rows=100
+              && python ../curve.py roc.csv
+            deps: [../write.py, ../curve.py, ../data/prepared.json]
             params: [evaluate.threshold]
             metrics:
               - scores.json:
                   cache: false
             plots:
-              - roc.json:
+              - roc.csv:
                   cache: false
                   x: fpr
                   y: tpr
@@ -158,3 +170,12 @@ def make_repo(path: Path, files: dict[str, str], *, dvc: bool = True) -> Path:
     run("git", "add", "--all", cwd=path)
     run("git", "commit", "--quiet", "--no-verify", "-m", "initial", cwd=path)
     return path
+
+
+def reproduce(path: Path) -> None:
+    """`dvc repro`, `dvc push`, and a commit of what the pipeline wrote for git (dvc.lock, the
+    uncached metrics): the state a team's default branch is in."""
+    run("dvc", "repro", "--all-pipelines", "--quiet", cwd=path)
+    run("dvc", "push", "--quiet", cwd=path)
+    run("git", "add", "--all", cwd=path)
+    run("git", "commit", "--quiet", "--no-verify", "-m", "reproduce", cwd=path)

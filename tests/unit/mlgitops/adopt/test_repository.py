@@ -25,13 +25,13 @@ def test_nested_dvc_yaml_paths_are_relative_to_the_root(tmp_path: Path) -> None:
     evaluate = next(stage for stage in repo.stages if stage.name == "evaluate")
     assert evaluate.address == "evaluation/dvc.yaml:evaluate"
     assert evaluate.wdir == "evaluation"
-    assert evaluate.deps == ("write.py", "data/prepared.json")
+    assert evaluate.deps == ("write.py", "curve.py", "data/prepared.json")
     assert evaluate.params == (ParamsUse("evaluation/params.yaml", ("evaluate.threshold",)),)
     assert repo.metrics == (
         Metric("evaluation/scores.json", "evaluation/dvc.yaml", evaluate.address, cached=False),
     )
     assert [(plot.name, plot.files, plot.cached) for plot in repo.plots] == [
-        ("evaluation/roc.json", ("evaluation/roc.json",), False)
+        ("evaluation/roc.csv", ("evaluation/roc.csv",), False)
     ]
     assert ParamsFile("evaluation/params.yaml", "yaml", exists=True) in repo.params_files
     assert repo.default_remote is not None

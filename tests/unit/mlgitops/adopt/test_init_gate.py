@@ -1,0 +1,45 @@
+"""The direction init reads from a metric's name, and the digest that marks init's own files."""
+
+from __future__ import annotations
+
+import pytest
+
+from mlgitops.adopt.init_gate import direction
+from mlgitops.adopt.init_texts import Pin, comment_workflow, pr_workflow, untouched
+
+
+@pytest.mark.parametrize(
+    ("key", "better"),
+    [
+        ("test.roc_auc", "higher"),
+        ("accuracy", "higher"),
+        ("val.f1_score", "higher"),
+        ("r2", "higher"),
+        ("Precision", "higher"),
+        ("train.recall-macro", "higher"),
+        ("test.log_loss", "lower"),
+        ("rmse", "lower"),
+        ("eval.MAE", "lower"),
+        ("mape", "lower"),
+        ("error_rate", "lower"),
+        # Not gated: no direction word, or words of both directions, or one the list leaves out.
+        ("latency_ms", None),
+        ("rows", None),
+        ("auc_loss", None),
+        ("mse", None),
+        ("loss.count", None),  # only the last part of the key counts
+    ],
+)
+def test_direction_only_when_the_name_says_it(key: str, better: str | None) -> None:
+    assert direction(key) == better
+
+
+def test_the_digest_tells_init_output_from_an_edited_file() -> None:
+    pin = Pin("octo/mlgitops", "a" * 40)
+    for text in (
+        pr_workflow(pin, "pip install -r requirements.txt", True, "s3"),
+        comment_workflow(pin),
+    ):
+        assert untouched(text)
+        assert not untouched(text.replace("permissions: {}", "permissions: read-all"))
+        assert not untouched(text + "# a note\n")
