@@ -70,10 +70,7 @@ def check_lock_current(ctx: Context) -> Iterator[Finding]:
 
     Missing files are not staleness: a fresh clone has no data until `dvc pull`.
     """
-    from dvc.repo import Repo
-
-    with chdir(ctx.root), Repo(os.fspath(ctx.root)) as repo:
-        status: dict[str, list[Any]] = repo.status()
+    status, _ = _dvc_state(ctx)
     locks = set(_locks(ctx))
     stages = {stage.address: stage for stage in ctx.repository.stages}
     for address, changes in sorted(status.items()):
@@ -98,6 +95,19 @@ def check_lock_current(ctx: Context) -> Iterator[Finding]:
             "instead of restoring it, and the report compares with outputs nobody reproduced",
             f"run `dvc repro {address}` and commit {lock} with the change",
         )
+
+
+def _dvc_state(ctx: Context) -> tuple[dict[str, list[Any]], dict[str, Any]]:
+    """`dvc status` and the committed .dvc/config, from one DVC repository object (opening one
+    and indexing the pipeline costs a few tenths of a second)."""
+    if "dvc_state" not in ctx.cache:
+        from dvc.repo import Repo
+
+        # DVC names stages relative to the working directory: run from the root.
+        with chdir(ctx.root), Repo(os.fspath(ctx.root)) as repo:
+            ctx.cache["dvc_state"] = (repo.status(), dict(repo.config.load_one("repo")))
+    state: tuple[dict[str, list[Any]], dict[str, Any]] = ctx.cache["dvc_state"]
+    return state
 
 
 def _locks(ctx: Context) -> list[str]:
@@ -128,10 +138,7 @@ def _stale_reasons(changes: list[Any]) -> list[str]:
 
 def check_default_remote(ctx: Context) -> Iterator[Finding]:
     """A default remote in .dvc/config (the committed config, the one CI reads)."""
-    from dvc.repo import Repo
-
-    with Repo(os.fspath(ctx.root)) as repo:
-        committed = repo.config.load_one("repo")
+    _, committed = _dvc_state(ctx)
     name = committed.get("core", {}).get("remote")
     why = (
         "CI reproduces with `dvc repro --pull` and pushes back to the default remote; without "

@@ -6,6 +6,7 @@ import ast
 import os
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from mlgitops.adopt.repository import Repository, Stage
 from mlgitops.adopt.scripts import parse, stage_script
@@ -20,6 +21,7 @@ class Context:
     repository: Repository
     _yaml: dict[str, YamlFile | None] = field(default_factory=dict)
     _trees: dict[str, ast.Module | None] = field(default_factory=dict)
+    cache: dict[str, Any] = field(default_factory=dict)  # what several checks share
 
     def yaml(self, rel: str) -> YamlFile | None:
         """A repository file parsed with its line numbers (None when missing or not YAML)."""
