@@ -42,6 +42,7 @@ _COMMANDS = [
     ("report", "report", None, "Compare two revisions of a DVC repository: the PR report."),
     ("gate", "gate", None, "Apply the quality policy to a report: exit 1 when it breaks."),
     ("init", "adopt.init_command", None, "Adopt mlgitops in a git+DVC repo: workflows, a gate."),
+    ("doctor", "adopt.doctor", None, "Check a repository against the convention: file, line, fix."),
     ("comment", "publish.command", None, "Publish the report as one comment per pull request."),
     ("build", "build", "serve", "Build the model service's Bento: pins from uv.lock, labels."),
     ("smoke", "smoke", None, "Smoke-test a running model service with real requests."),
