@@ -5,20 +5,31 @@ the bad file's bytes with a `Breakage`: the column the report must name, words i
 contain (taken from the schema or params, never from the report), and the lines and customers
 it must point at. The unit tests run the corpus through prepare and validate in process; the
 e2e tests run it through `dvc repro`.
+
+Beside the hand-written kinds, `generated` makes a case for every rule the raw schema declares
+(tests/rules.py), and `generated_batches` packs them into a few files that each break many
+rules at once, so one `dvc repro` checks that the report names every one of them.
 """
 
 from __future__ import annotations
 
+import functools
 import io
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from churn import schema
+from churn.io import RawDataError, read_raw, write_parquet
+from churn.prepare import clean, split
+from churn.validate import validate
+from tests.rules import Case, Generated, batches, break_all, csv_roundtrip, frame_cases
 
 _HEADER_LINES = 1  # the CSV's first line is the header: row i of the frame is on line i + 2
+GENERATION_ROWS = 100  # the good rows the generator breaks: one row of its own per cell case
 
 
 @dataclass(frozen=True)
@@ -240,3 +251,64 @@ def assert_report_names(report: dict[str, Any], printed: str, breakage: Breakage
         assert str(line) in printed
     for customer in breakage.customer_ids:
         assert customer in printed
+
+
+def prepare_and_validate(
+    content: bytes, folder: Path, params: dict[str, Any], prepare_params: dict[str, Any]
+) -> dict[str, Any]:
+    """What the prepare and validate stages do, in process, on a raw file with `content`."""
+    raw_path = folder / "raw.csv"
+    raw_path.write_bytes(content)
+    try:
+        raw = read_raw(raw_path)
+    except RawDataError:
+        raw = pd.DataFrame()  # as prepare does: empty outputs, the verdict is validate's
+    train, test = split(
+        clean(raw), test_fraction=prepare_params["test_fraction"], salt=prepare_params["split_salt"]
+    )
+    prepared = [folder / "train.parquet", folder / "test.parquet"]
+    write_parquet(train, prepared[0])
+    write_parquet(test, prepared[1])
+    return validate(raw_path, prepared, params)
+
+
+def raw_schema(params: dict[str, Any]) -> Any:
+    """The raw table's contract with the bounds of params.yaml's `validate` section."""
+    return schema.raw_schema(
+        label_rate_min=params["label_rate_min"], label_rate_max=params["label_rate_max"]
+    )
+
+
+@functools.cache
+def _generated(good_csv: bytes, label_rate_min: float, label_rate_max: float) -> Generated:
+    good = csv_roundtrip(_read(good_csv).head(GENERATION_ROWS))
+    bounds = {"label_rate_min": label_rate_min, "label_rate_max": label_rate_max}
+    return frame_cases("raw", raw_schema(bounds), good, load=csv_roundtrip)
+
+
+def generated(good_csv: bytes, params: dict[str, Any]) -> Generated:
+    """A case for every rule of the raw schema, on the first rows of the good file."""
+    return _generated(good_csv, params["label_rate_min"], params["label_rate_max"])
+
+
+def breakage(case: Case, broken: pd.DataFrame, *, only: bool = True) -> Breakage:
+    """What the report must say about one generated case: its column, rule, line, customer."""
+    lines: tuple[int, ...] = ()
+    customers: tuple[str, ...] = ()
+    if case.row is not None:
+        lines = (_line(case.row),)
+        if case.column != schema.ID and schema.ID in broken:
+            customers = (_customer(broken, case.row),)
+    return Breakage(case.reported or case.column, case.words, lines, customers, only)
+
+
+def generated_file(good_csv: bytes, cases: list[Case]) -> tuple[bytes, list[Breakage]]:
+    """One raw file breaking every case given, and what the report must say of each."""
+    broken = break_all(_read(good_csv), cases)
+    only = len(cases) == 1
+    return _write(broken), [breakage(case, broken, only=only) for case in cases]
+
+
+def generated_batches(good_csv: bytes, params: dict[str, Any]) -> list[list[Case]]:
+    """The generated cases packed into a few files (tests/rules.py `batches`)."""
+    return batches(generated(good_csv, params).cases)

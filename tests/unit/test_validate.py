@@ -10,29 +10,17 @@ import pandas as pd
 import pytest
 
 from churn import schema
-from churn.io import RawDataError, read_raw, write_parquet
-from churn.prepare import clean, split
-from churn.validate import format_report, validate
-from tests.corpus import CORPUS, BadData, assert_report_names
-
-
-def _prepare_and_validate(
-    content: bytes, folder: Path, params: dict[str, Any], prepare_params: dict[str, Any]
-) -> dict[str, Any]:
-    """What the prepare and validate stages do, in process, on a raw file with `content`."""
-    raw_path = folder / "raw.csv"
-    raw_path.write_bytes(content)
-    try:
-        raw = read_raw(raw_path)
-    except RawDataError:
-        raw = pd.DataFrame()  # as prepare does: empty outputs, the verdict is validate's
-    train, test = split(
-        clean(raw), test_fraction=prepare_params["test_fraction"], salt=prepare_params["split_salt"]
-    )
-    prepared = [folder / "train.parquet", folder / "test.parquet"]
-    write_parquet(train, prepared[0])
-    write_parquet(test, prepared[1])
-    return validate(raw_path, prepared, params)
+from churn.validate import check_table, format_report
+from tests.corpus import (
+    CORPUS,
+    BadData,
+    assert_report_names,
+    generated,
+    generated_batches,
+    generated_file,
+    prepare_and_validate,
+    raw_schema,
+)
 
 
 def test_good_data_passes(
@@ -41,7 +29,7 @@ def test_good_data_passes(
     validate_params: dict[str, Any],
     prepare_params: dict[str, Any],
 ) -> None:
-    report = _prepare_and_validate(good_small_csv, tmp_path, validate_params, prepare_params)
+    report = prepare_and_validate(good_small_csv, tmp_path, validate_params, prepare_params)
 
     assert report["status"] == "passed", format_report(report)
     assert set(report["tables"]) == {"raw", "prepared"}
@@ -59,7 +47,7 @@ def test_good_data_rewritten_by_pandas_passes(
 ) -> None:
     """The corpus rewrites the CSV with pandas: the rewrite alone must not be what fails."""
     content = good_small.to_csv(index=False).encode()
-    report = _prepare_and_validate(content, tmp_path, validate_params, prepare_params)
+    report = prepare_and_validate(content, tmp_path, validate_params, prepare_params)
     assert report["status"] == "passed", format_report(report)
 
 
@@ -73,7 +61,7 @@ def test_bad_data_is_reported_by_column_and_rule(
 ) -> None:
     content, breakage = bad.make(good_small_csv, validate_params)
 
-    report = _prepare_and_validate(content, tmp_path, validate_params, prepare_params)
+    report = prepare_and_validate(content, tmp_path, validate_params, prepare_params)
 
     assert_report_names(report, format_report(report), breakage)
 
@@ -88,7 +76,7 @@ def test_the_report_shows_at_most_report_rows_examples(
     good_small.loc[broken, "contract"] = "Three year"
     params = {**validate_params, "report_rows": 3}
 
-    report = _prepare_and_validate(
+    report = prepare_and_validate(
         good_small.to_csv(index=False).encode(), tmp_path, params, prepare_params
     )
 
@@ -113,7 +101,7 @@ def test_every_broken_rule_is_reported_not_just_the_first(
     good_small.loc[6, "monthly_charges"] = -1.0
     frame = good_small.drop(columns=["partner"])
 
-    report = _prepare_and_validate(
+    report = prepare_and_validate(
         frame.to_csv(index=False).encode(), tmp_path, validate_params, prepare_params
     )
 
@@ -130,8 +118,56 @@ def test_a_good_table_is_reported_as_passing_with_its_row_count(
     validate_params: dict[str, Any],
     prepare_params: dict[str, Any],
 ) -> None:
-    report = _prepare_and_validate(good_small_csv, tmp_path, validate_params, prepare_params)
+    report = prepare_and_validate(good_small_csv, tmp_path, validate_params, prepare_params)
     printed = format_report(report)
     for table in report["tables"].values():
         assert table["path"] in printed
         assert str(table["rows"]) in printed
+
+
+def test_every_declared_rule_broken_alone_is_reported_by_column_rule_and_row(
+    good_small_csv: bytes,
+    tmp_path: Path,
+    validate_params: dict[str, Any],
+    prepare_params: dict[str, Any],
+) -> None:
+    """One generated case per rule of the raw schema (tests/rules.py), each in a file alone,
+    checked as validate checks the raw table (the batches below go through prepare too)."""
+    cases = generated(good_small_csv, validate_params).cases
+    assert len(cases) >= len(schema.RAW_COLUMNS) * 2, cases
+    contract = raw_schema(validate_params)
+    rows_shown = int(validate_params["report_rows"])
+    unreported = []
+    for case in cases:
+        content, [breakage] = generated_file(good_small_csv, [case])
+        raw = pd.read_csv(io.BytesIO(content))
+        problems = check_table(raw, contract, rows_shown=rows_shown, line_offset=2)
+        table = {"path": "raw.csv", "rows": len(raw), "problems": problems}
+        report = {"status": "failed" if problems else "passed", "tables": {"raw": table}}
+        try:
+            assert_report_names(report, format_report(report), breakage)
+        except AssertionError as error:
+            unreported.append(f"{case}: {error}")
+    assert not unreported, "\n".join(unreported)
+
+
+def test_a_file_breaking_many_rules_reports_each(
+    good_small_csv: bytes,
+    tmp_path: Path,
+    validate_params: dict[str, Any],
+    prepare_params: dict[str, Any],
+) -> None:
+    """The batches the e2e test sends through `dvc repro`: every case in them is named."""
+    packed = generated_batches(good_small_csv, validate_params)
+    assert sum(map(len, packed)) == len(generated(good_small_csv, validate_params).cases)
+    assert len(packed) < 10, [len(batch) for batch in packed]  # the e2e test runs each
+    unreported = []
+    for batch in packed:
+        content, breakages = generated_file(good_small_csv, batch)
+        report = prepare_and_validate(content, tmp_path, validate_params, prepare_params)
+        for case, breakage in zip(batch, breakages, strict=True):
+            try:
+                assert_report_names(report, format_report(report), breakage)
+            except AssertionError as error:
+                unreported.append(f"{case}: {error}")
+    assert not unreported, "\n".join(unreported)
