@@ -43,7 +43,7 @@ def test_checkout_has_full_history_and_keeps_no_token(workflow: dict[str, Any]) 
 
 
 def test_the_writing_job_restores_no_uv_cache(workflow: dict[str, Any]) -> None:
-    assert _steps(workflow)["setup"]["with"] == {"cache": "false"}
+    assert _steps(workflow)["setup"]["with"]["cache"] == "false"
 
 
 def test_the_token_is_only_in_the_retrain_steps_environment(workflow: dict[str, Any]) -> None:
