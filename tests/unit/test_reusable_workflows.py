@@ -102,3 +102,12 @@ def test_publisher_checks_out_nothing_and_validates_before_posting(
     assert _step(publisher, "download")["with"]["path"].startswith("${{ runner.temp }}/")
     assert _step(publisher, "comment")["if"] == "steps.target.outputs.publish == 'true'"
     assert _step(publisher, "comment")["with"]["token"] == "${{ secrets.GITHUB_TOKEN }}"
+
+
+def test_publisher_publishes_only_for_a_finished_pull_request_run(
+    publisher: dict[str, Any],
+) -> None:
+    condition = publisher["jobs"]["publish"]["if"]
+    assert "github.event_name == 'workflow_run'" in condition
+    assert "github.event.workflow_run.event == 'pull_request'" in condition
+    assert "github.event.workflow_run.conclusion != 'cancelled'" in condition
