@@ -36,6 +36,8 @@ __all__ = [
     "Repository",
     "RepositoryError",
     "Stage",
+    "open_repository",
+    "read_opened",
     "read_repository",
     "read_values",
 ]
@@ -64,10 +66,18 @@ class RepositoryError(UsageError):
 
 def read_repository(root: Path) -> Repository:
     """The repository whose root is `root`; RepositoryError saying what is missing otherwise."""
+    root = root.resolve()
+    with open_repository(root) as repo:
+        return read_opened(repo, root)
+
+
+def open_repository(root: Path) -> Repo:
+    """DVC's repository object for `root` (resolved), for a caller that asks DVC more than
+    `read_opened` does (doctor's `dvc status`: one index instead of two); RepositoryError
+    saying what is missing otherwise. Close it (`with`) when done."""
     from dvc.exceptions import NotDvcRepoError
     from dvc.repo import Repo
 
-    root = root.resolve()
     if not (root / ".git").exists():
         raise RepositoryError(
             "git", f"{root} is not the root of a git repository: run `git init` there first."
@@ -78,15 +88,16 @@ def read_repository(root: Path) -> Repository:
         raise RepositoryError(
             "dvc", f"{root} is not a DVC repository: run `dvc init` there and commit .dvc/."
         ) from None
-    with repo:
-        if Path(repo.root_dir).resolve() != root:
-            raise RepositoryError(
-                "root", f"{root} is inside the DVC repository {repo.root_dir}: run at its root."
-            )
-        return _read(repo, root)
+    if Path(repo.root_dir).resolve() != root:
+        repo.close()
+        raise RepositoryError(
+            "root", f"{root} is inside the DVC repository {repo.root_dir}: run at its root."
+        )
+    return repo
 
 
-def _read(repo: Repo, root: Path) -> Repository:
+def read_opened(repo: Repo, root: Path) -> Repository:
+    """What the DVC repository `repo`, whose root is `root` (resolved), declares."""
     from dvc.stage import PipelineStage
 
     # dvc.yaml stages only: a `dvc add`ed file's .dvc pointer is a stage without name or command.
