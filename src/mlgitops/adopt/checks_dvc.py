@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import subprocess
 from collections.abc import Iterator
-from contextlib import chdir
+from contextlib import chdir, nullcontext
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -104,7 +104,10 @@ def _dvc_state(ctx: Context) -> tuple[dict[str, list[Any]], dict[str, Any]]:
         from dvc.repo import Repo
 
         # DVC names stages relative to the working directory: run from the root.
-        with chdir(ctx.root), Repo(os.fspath(ctx.root)) as repo:
+        with (
+            chdir(ctx.root),
+            nullcontext(ctx.dvc) if ctx.dvc else Repo(os.fspath(ctx.root)) as repo,
+        ):
             ctx.cache["dvc_state"] = (repo.status(), dict(repo.config.load_one("repo")))
     state: tuple[dict[str, list[Any]], dict[str, Any]] = ctx.cache["dvc_state"]
     return state

@@ -6,11 +6,14 @@ import ast
 import os
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mlgitops.adopt.repository import Repository, Stage
 from mlgitops.adopt.scripts import parse, stage_script
 from mlgitops.adopt.yamlmarks import YamlFile
+
+if TYPE_CHECKING:
+    from dvc.repo import Repo
 
 
 @dataclass
@@ -19,6 +22,7 @@ class Context:
 
     root: Path
     repository: Repository
+    dvc: Repo | None = None  # DVC's open repository object, when the caller has one
     _yaml: dict[str, YamlFile | None] = field(default_factory=dict)
     _trees: dict[str, ast.Module | None] = field(default_factory=dict)
     cache: dict[str, Any] = field(default_factory=dict)  # what several checks share
