@@ -81,6 +81,7 @@ def test_init_writes_workflows_that_lint_clean_and_a_gate_from_the_metrics(
         assert f"octo/mlgitops/.github/workflows/reusable-{path.split('-')[-1]}" in text
         assert f"@{SHA}" in text
     assert "next: commit these files" in done.stdout
+    assert "is a local directory, which GitHub's runners cannot reach" in done.stdout
 
     actionlint = tool("actionlint", *WORKFLOWS, cwd=root)
     assert actionlint.returncode == 0, actionlint.stdout

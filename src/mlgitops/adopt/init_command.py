@@ -12,6 +12,7 @@ from typing import Annotated
 
 import typer
 
+from mlgitops.adopt import init_texts
 from mlgitops.adopt.init import Plan, apply, plan_init
 from mlgitops.plugin import plugin_app
 
@@ -77,6 +78,12 @@ def summary(plan: Plan, *, dry_run: bool) -> list[str]:
         f" params {_names(params.path for params in repository.params_files)};"
         f" remote {f'{remote.name} ({remote.url})' if remote else 'none (every stage runs in CI)'}",
     ]
+    if remote and init_texts.remote_scheme(remote.url) is None:
+        lines.append(
+            f"note: the default remote {remote.name} is a local directory, which GitHub's runners"
+            " cannot reach, so CI restores nothing from it; `dvc remote add -d NAME"
+            " s3://BUCKET/PATH` (or gs://, azure://) shares outputs and the run-cache"
+        )
     gate = plan.gate
     kept_gate = any(c.path == "params.yaml" and c.note.startswith("already") for c in plan.changes)
     if gate.rules and not kept_gate:
