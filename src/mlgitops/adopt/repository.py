@@ -98,10 +98,15 @@ def open_repository(root: Path) -> Repo:
 
 def read_opened(repo: Repo, root: Path) -> Repository:
     """What the DVC repository `repo`, whose root is `root` (resolved), declares."""
+    from dvc.exceptions import DvcException
     from dvc.stage import PipelineStage
 
+    try:
+        index = repo.index
+    except DvcException as error:  # a dvc.yaml DVC cannot parse or validate
+        raise UsageError(f"DVC cannot read the pipeline: {error}; `dvc status` shows why") from None
     # dvc.yaml stages only: a `dvc add`ed file's .dvc pointer is a stage without name or command.
-    dvc_stages = [stage for stage in repo.index.stages if isinstance(stage, PipelineStage)]
+    dvc_stages = [stage for stage in index.stages if isinstance(stage, PipelineStage)]
     if not dvc_stages:
         raise RepositoryError(
             "pipeline",
@@ -221,12 +226,8 @@ def _top_plot_files(entries: Iterable[Any]) -> Iterator[tuple[str, tuple[str, ..
         for name, props in dict(entry).items():
             y = (props or {}).get("y") if isinstance(props, Mapping) else None
             x = (props or {}).get("x") if isinstance(props, Mapping) else None
-            files = [*_plot_axis_files(y), *_plot_axis_files(x)]
+            files = [str(file) for axis in (y, x) if isinstance(axis, Mapping) for file in axis]
             yield str(name), tuple(dict.fromkeys(files)) or (str(name),)
-
-
-def _plot_axis_files(axis: Any) -> list[str]:
-    return [str(file) for file in axis] if isinstance(axis, Mapping) else []
 
 
 def _params_files(

@@ -16,6 +16,7 @@ from mlgitops.adopt.repository import (
     read_repository,
     read_values,
 )
+from mlgitops.errors import UsageError
 from tests.adopt_repos import FOREACH, NESTED, OLD_STYLE, make_repo, run
 
 
@@ -131,3 +132,10 @@ def test_what_is_missing_is_said(
     assert raised.value.missing == missing
     assert words in str(raised.value)
     assert raised.value.exit_code == 2
+
+
+@pytest.mark.parametrize("text", ["stages:\n  a:\n    cmd: [x\n", "stages:\n  a:\n    cmdd: x\n"])
+def test_a_dvc_yaml_dvc_cannot_read_is_a_usage_error(tmp_path: Path, text: str) -> None:
+    root = make_repo(tmp_path / "r", {"dvc.yaml": text})
+    with pytest.raises(UsageError, match=r"DVC cannot read the pipeline: .*dvc\.yaml"):
+        read_repository(root)
