@@ -156,7 +156,14 @@ def _generic(series: pd.Series, row: int, *, fills: bool = True) -> list[tuple[O
 
 
 def _label(check: pa.Check) -> str:
+    """How a report names the check (its error message, else its name)."""
     return str(check.error or check.name)
+
+
+def _rule_name(check: pa.Check) -> str:
+    """The rule's name: a built-in check's label carries its bounds or levels (part of the
+    rule); a custom check's message may carry params.yaml's values, so its name stands."""
+    return _label(check) if check.statistics else str(check.name)
 
 
 def column_rules(name: str, column: pa.Column, good: pd.DataFrame) -> list[Rule]:
@@ -186,14 +193,14 @@ def column_rules(name: str, column: pa.Column, good: pd.DataFrame) -> list[Rule]
         rules.append(rule(f"type {dtype}", changed(dtype=None), tries, dtype))
     for index, check in enumerate(column.checks):
         remove = changed(checks=[c for i, c in enumerate(column.checks) if i != index])
-        label = _label(check)
+        label, rule_name = _label(check), _rule_name(check)
         ends = list(_bounds(check))
         for end, value in ends:
-            rules.append(rule(f"{label} {end}", remove, [("set", value)], label))
+            rules.append(rule(f"{rule_name} {end}", remove, [("set", value)], label))
         if not ends:
             outside: list[tuple[Op, Any]] = [("set", value) for value in _outside(check)]
             generic = _generic(good[name], 0) if name in good else []
-            rules.append(rule(label, remove, [*outside, *generic], label))
+            rules.append(rule(rule_name, remove, [*outside, *generic], label))
     return rules
 
 
@@ -224,7 +231,7 @@ def table_rules(schema: pa.DataFrameSchema, good: pd.DataFrame) -> list[Rule]:
         )
         label = _label(check)
         probe = functools.partial(_check_refuses, check)
-        rules.append(Rule(TABLE, label, without_check(index), tries, (label,), probe))
+        rules.append(Rule(TABLE, _rule_name(check), without_check(index), tries, (label,), probe))
     if schema.strict is True:
         rules.append(Rule(EXTRA_COLUMN, "strict", not_strict, ((None, "add", "x"),), ("schema",)))
     return rules
