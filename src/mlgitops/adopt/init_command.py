@@ -102,7 +102,11 @@ def summary(plan: Plan, *, dry_run: bool) -> list[str]:
     ]
     lines.append(f"{verb}: {', '.join(written)}" if written else "nothing to change")
     lines += [f"kept {c.path}: {c.note}" for c in plan.changes if c.action == "kept"]
-    lines.append(f"pinned to {plan.pin.repo}@{plan.pin.sha}; setup: {plan.setup or '(none)'}")
+    setup = plan.setup or (
+        "none found (no requirements.txt): if the stages need packages, run init again with"
+        " --setup-command 'pip install ...'"
+    )
+    lines.append(f"pinned to {plan.pin.repo}@{plan.pin.sha}; CI setup: {setup}")
     lines.append(
         "next: commit these files and merge them into the default branch first (GitHub runs"
         " mlgitops-comment from there), then push a branch and open a pull request: the"

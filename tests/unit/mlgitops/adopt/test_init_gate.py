@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from mlgitops.adopt.init_gate import direction
-from mlgitops.adopt.init_texts import Pin, comment_workflow, pr_workflow, untouched
+from mlgitops.adopt.init_texts import Pin, comment_workflow, pr_workflow, setup_command, untouched
 
 
 @pytest.mark.parametrize(
@@ -43,3 +43,24 @@ def test_the_digest_tells_init_output_from_an_edited_file() -> None:
         assert untouched(text)
         assert not untouched(text.replace("permissions: {}", "permissions: read-all"))
         assert not untouched(text + "# a note\n")
+
+
+@pytest.mark.parametrize(
+    ("requirements", "scheme", "command"),
+    [
+        (True, "s3", "pip install -r requirements.txt dvc-s3"),
+        (True, None, "pip install -r requirements.txt"),
+        (False, "gs", "pip install dvc-gs"),
+        (False, None, ""),
+    ],
+)
+def test_the_setup_command_installs_requirements_and_the_remotes_plugin(
+    requirements: bool, scheme: str | None, command: str
+) -> None:
+    assert setup_command(requirements, scheme) == command
+
+
+def test_an_s3_remote_gets_its_secrets_offered_commented_out() -> None:
+    text = pr_workflow(Pin("octo/mlgitops", "a" * 40), "pip install dvc-s3", True, "s3")
+    assert '      setup-command: "pip install dvc-s3"' in text
+    assert "    #   AWS_ACCESS_KEY_ID: ${{ secrets.AWS_ACCESS_KEY_ID }}" in text
