@@ -111,3 +111,20 @@ def test_publisher_publishes_only_for_a_finished_pull_request_run(
     assert "github.event_name == 'workflow_run'" in condition
     assert "github.event.workflow_run.event == 'pull_request'" in condition
     assert "github.event.workflow_run.conclusion != 'cancelled'" in condition
+
+
+@pytest.mark.parametrize(
+    ("step_id", "input_name", "login"),
+    [
+        ("aws-oidc", "aws-role-arn", "aws-actions/configure-aws-credentials@"),
+        ("gcp-auth", "gcp-workload-identity-provider", "google-github-actions/auth@"),
+    ],
+)
+def test_oidc_logins_run_only_when_the_caller_asks(
+    pr: dict[str, Any], step_id: str, input_name: str, login: str
+) -> None:
+    step = _step(pr, step_id)
+    assert step["if"] == f"inputs.{input_name} != ''"
+    assert step["uses"].startswith(login)
+    ids = [s.get("id") for s in pr["jobs"]["reproduce"]["steps"]]
+    assert ids.index(step_id) < ids.index("pull")
