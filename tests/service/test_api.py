@@ -23,9 +23,12 @@ import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
 from churn import schema
-from churn.request import MAX_CUSTOMERS
+from churn.request import MAX_CUSTOMERS, ValidCustomer
 from churn.upload import MAX_ROWS
 from mlgitops.serving.requestlog import hash_id
+from tests.corpus import GENERATION_ROWS
+from tests.request_rules import request_cases
+from tests.rules import break_record
 from tests.service.server import LOG_KEY, Built, Running
 
 pytestmark = pytest.mark.e2e
@@ -191,6 +194,23 @@ def test_a_bad_request_gets_a_4xx_naming_the_field(
     response = client.post("/predict", json=make(customers(raw.head(1))[0]))
     assert response.status_code == status, response.text
     assert field in _problem_fields(response)
+
+
+def test_every_rule_of_the_request_model_broken_gets_a_400_naming_the_field(
+    client: httpx.Client, raw: pd.DataFrame
+) -> None:
+    """One request per rule the model declares (tests/request_rules.py), not a hand list."""
+    good = customers(raw.head(GENERATION_ROWS))
+    generated = request_cases("request", ValidCustomer, good)
+    assert generated.cases and not generated.unguarded, generated.unguarded
+    unnamed = []
+    for case in generated.cases:
+        bad = break_record(good[case.row or 0], case)
+        response = client.post("/predict", json={"customers": [bad]})
+        field = f"customers[0].{case.column}"
+        if response.status_code != 400 or field not in _problem_fields(response):
+            unnamed.append(f"{case}: {response.status_code} {response.text}")
+    assert not unnamed, "\n".join(unnamed)
 
 
 def test_malformed_json_gets_a_400_naming_the_body(client: httpx.Client) -> None:
