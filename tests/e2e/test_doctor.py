@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from tests.adopt_repos import make_repo, run
+from tests.adopt_repos import LAYOUTS, make_repo, run
 
 MLGITOPS = str(Path(sys.executable).with_name("mlgitops"))
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -230,6 +230,38 @@ def test_script_not_in_deps(repo: Path) -> None:
     assert (finding["file"], finding["line"]) == ("dvc.yaml", line_of(repo, "dvc.yaml", "cmd:"))
 
 
+def test_a_script_several_stages_run_is_not_read_for_files_or_params(repo: Path) -> None:
+    """One module with a subcommand per stage names every stage's files: which read belongs
+    to which stage cannot be seen statically, so doctor stays quiet rather than cry wolf."""
+    edit(repo, "train.py", "rows = ", 'extra = open("extra.csv").read()\nrows = ')
+    edit(repo, "train.py", "lr = ", 'epochs = params["train"]["epochs"]\nlr = ')
+    with (repo / "dvc.yaml").open("a") as dvc_yaml:
+        dvc_yaml.write(
+            "  again:\n    cmd: python train.py again\n    deps: [train.py, data/rows.csv]\n"
+            "    params: [train.lr]\n    outs: [again.json]\n"
+        )
+    edit(repo, "train.py", 'open("roc.csv"', 'open("again.json", "w").write("{}")\nopen("roc.csv"')
+    commit(repo, "two stages, one script")
+    assert findings(repo) == (0, [])
+
+
+@pytest.mark.parametrize(
+    ("layout", "expected"),
+    [("nested", []), ("foreach", []), ("old-style", [("cached-metrics", "dvc.yaml", 9)])],
+)
+def test_layouts_of_other_repositories(
+    tmp_path: Path, layout: str, expected: list[tuple[str, str, int]]
+) -> None:
+    """The layouts `mlgitops init` is tested on (a dvc.yaml in a subdirectory, foreach stages
+    with JSON params, old-style cached stage metrics with TOML params), reproduced."""
+    root = make_repo(tmp_path / layout, LAYOUTS[layout])
+    run("dvc", "repro", "--quiet", "--all-pipelines", cwd=root)
+    commit(root, "reproduced", repro=False)
+    code, found = findings(root)
+    assert [(f["check"], f["file"], f["line"]) for f in found] == expected
+    assert code == (1 if expected else 0)
+
+
 def test_lock_ignored_by_git(repo: Path) -> None:
     (repo / ".gitignore").write_text("# generated\ndvc.lock\n")
     run("git", "rm", "--cached", "--quiet", "dvc.lock", cwd=repo)
@@ -296,6 +328,9 @@ def test_not_a_git_or_dvc_repository_is_usage(tmp_path: Path) -> None:
     make_repo(tmp_path / "plain", {"a.txt": "a\n"}, dvc=False)
     code, _, err = doctor(tmp_path / "plain")
     assert code == 2 and "dvc init" in err
+    make_repo(tmp_path / "broken", {"dvc.yaml": "stages:\n  a:\n    cmd: [\n"})
+    code, _, err = doctor(tmp_path / "broken")
+    assert code == 2 and "DVC cannot read the pipeline" in err and "dvc.yaml" in err
 
 
 def test_this_repository_is_clean_and_fast(tmp_path: Path) -> None:

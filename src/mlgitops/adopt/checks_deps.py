@@ -42,6 +42,8 @@ def check_undeclared_deps(ctx: Context) -> Iterator[Finding]:
                     script,
                     f"stage '{stage.address}' runs {script}, which is not in its deps",
                 )
+            if ctx.shared(script):
+                continue
             for literal in literals(tree):
                 path = _repository_path(ctx.root, stage.wdir, literal.text, every_out)
                 if path is None or path == script or path in params_files:

@@ -45,6 +45,17 @@ def check_lock_in_git(ctx: Context) -> Iterator[Finding]:
         yield Finding("lock-in-git", "error", lock, None, message, _LOCK_WHY, f"`git add {lock}`")
 
 
+def ignored_pipeline_files(root: Path) -> list[Finding]:
+    """A finding per dvc.yaml or dvc.lock that git ignores (DVC refuses to read any of it)."""
+    listed = _git(
+        root,
+        *("ls-files", "-z", "--others", "--ignored", "--exclude-standard", "--"),
+        *(":(glob)**/dvc.lock", ":(glob)**/dvc.yaml"),
+    )
+    found = (ignored_file(root, rel) for rel in sorted(filter(None, listed.split("\0"))))
+    return [finding for finding in found if finding is not None]
+
+
 def ignored_file(root: Path, rel: str) -> Finding | None:
     """The .gitignore line hiding a dvc.lock or dvc.yaml from git, when one does (DVC itself
     then refuses to read the pipeline)."""

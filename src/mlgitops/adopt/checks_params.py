@@ -69,6 +69,8 @@ def check_read_params(ctx: Context) -> Iterator[Finding]:
     reported: set[tuple[str, str, str]] = set()
     for stage in ctx.repository.stages:
         for script, tree in ctx.scripts(stage):
+            if ctx.shared(script):
+                continue
             for read in params_reads(tree):
                 file = read.file if read.file == ANY_FILE else _join(stage.wdir, read.file)
                 if file != ANY_FILE and file not in params_files:

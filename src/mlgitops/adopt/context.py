@@ -51,6 +51,19 @@ class Context:
                 found.append((script, tree))
         return found
 
+    def shared(self, script: str) -> bool:
+        """Whether several stages (foreach/matrix items aside) run `script`, e.g. one module with
+        a subcommand per stage: its source names every stage's files and params, so which
+        reads belong to which stage cannot be seen statically."""
+        if "shared" not in self.cache:
+            runners: dict[str, set[str]] = {}
+            for stage in self.repository.stages:
+                for name, _ in self.scripts(stage):
+                    runners.setdefault(name, set()).add(stage.generated_from or stage.address)
+            self.cache["shared"] = {name for name, stages in runners.items() if len(stages) > 1}
+        shared: set[str] = self.cache["shared"]
+        return script in shared
+
     def stage_line(self, stage: Stage, *keys: str | int) -> int | None:
         """The line of `keys` under the stage in its dvc.yaml (a foreach/matrix item points at
         the stage it was expanded from, whose templated entries may not match: then the stage)."""

@@ -1,14 +1,13 @@
 """`mlgitops doctor`: check a git+DVC repository against the convention the plugins rely on.
 
-Each break is a Finding with its file and line, why it matters and the fix (docs/adopt.md,
-"Doctor"). Exit 0 when no error-level finding exists, 1 when one does, 2 when the directory is
-not the root of a git+DVC repository with a pipeline.
+Each break is a Finding with its file and line, why it matters and the fix (docs/doctor.md).
+Exit 0 when no error-level finding exists, 1 when one does, 2 when the directory is not the
+root of a git+DVC repository with a pipeline.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Iterable
 from enum import StrEnum
 from pathlib import Path
@@ -22,7 +21,7 @@ from mlgitops.adopt.checks_dvc import (
     check_default_remote,
     check_lock_current,
     check_lock_in_git,
-    ignored_file,
+    ignored_pipeline_files,
 )
 from mlgitops.adopt.checks_outputs import check_cached_reports, check_gate_metrics
 from mlgitops.adopt.checks_params import check_declared_params, check_read_params
@@ -54,7 +53,6 @@ CHECKS = (
 def diagnose(root: Path, params: Path = PARAMS) -> list[Finding]:
     """Every finding on the repository at `root`, by file and line; UsageError (exit 2) when
     it is not the root of a git+DVC repository with a pipeline. `params` holds the gate."""
-    from dvc.dvcfile import FileIsGitIgnored
     from dvc.exceptions import DvcException
     from dvc.repo import lock_repo
 
@@ -65,15 +63,12 @@ def diagnose(root: Path, params: Path = PARAMS) -> list[Finding]:
         try:
             ctx = Context(root, read_opened(repo, root), dvc=repo)
             return _run_checks(ctx, params)
-        except FileIsGitIgnored as error:
-            # DVC refuses a pipeline whose dvc.lock (or dvc.yaml) git ignores: that one finding.
-            named = re.search(r"'([^']+)' is git-ignored", str(error))
-            found = ignored_file(root, named.group(1)) if named else None
-            if found is None:
-                raise UsageError(f"DVC cannot read {root}: {error}") from None
-            return [found, *check_workflows(root)]
-        except DvcException as error:
-            raise UsageError(f"DVC cannot read the pipeline of {root}: {error}") from None
+        except (UsageError, DvcException) as error:
+            # DVC refuses a pipeline whose dvc.lock or dvc.yaml git ignores: say which line.
+            ignored = ignored_pipeline_files(root)
+            if not ignored:
+                raise UsageError(f"DVC cannot read the pipeline of {root}: {error}") from None
+            return [*ignored, *check_workflows(root)]
 
 
 def _run_checks(ctx: Context, params: Path) -> list[Finding]:
@@ -93,7 +88,7 @@ def _run_checks(ctx: Context, params: Path) -> list[Finding]:
 
 
 def as_json(root: Path, findings: list[Finding]) -> dict[str, Any]:
-    """The `--format json` document (docs/adopt.md describes its fields)."""
+    """The `--format json` document (docs/doctor.md describes its fields)."""
     return {
         "schema_version": SCHEMA_VERSION,
         "root": str(root.resolve()),
