@@ -13,7 +13,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from mlgitops.adopt.findings import Finding
+from mlgitops.adopt.findings import Finding, Severity
 from mlgitops.adopt.yamlmarks import YamlFile
 
 _SHA = re.compile(r"[0-9a-f]{40}")
@@ -35,8 +35,13 @@ REPORT_SCOPES = {
 }
 PUBLISH_SCOPES = {"contents": "write", "actions": "read", "pull-requests": "write"}
 _PR_TRIGGERS = ("pull_request", "pull_request_target")
-_REPORT_STEP = re.compile(r"mlgitops\s+(report|gate)\b|/actions/(report|gate)(@|$)")
-_PUBLISH_STEP = re.compile(r"mlgitops\s+comment\b|/actions/comment(@|$)")
+# What a job runs: the CLI, this repository's composite actions, or its reusable workflows.
+_REPORT_STEP = re.compile(
+    r"mlgitops\s+(report|gate)\b|/actions/(report|gate)(@|$)|/workflows/reusable-pr\.ya?ml@"
+)
+_PUBLISH_STEP = re.compile(
+    r"mlgitops\s+comment\b|/actions/comment(@|$)|/workflows/reusable-comment\.ya?ml@"
+)
 _PIN_WHY = (
     "a tag or branch can be moved to other code after your review, and that code runs with "
     "this job's token and secrets; a full commit sha cannot change"
@@ -132,14 +137,16 @@ def _permissions(parsed: YamlFile, rel: str) -> Iterator[Finding]:
         granted = job.get("permissions")
         if "permissions" not in job:
             at, granted = ("permissions",), top
+        need, kind = _needs(job, triggers)
+        # Outside the report's loop (release, docs, lint) least privilege is advice: a warning.
+        severity: Severity = "error" if need is not None else "warning"
         if granted is None and "permissions" not in data and "permissions" not in job:
             if triggers != {"workflow_call"}:  # a called workflow gets its caller's token
-                yield _unset(parsed, rel, name)
+                yield _unset(parsed, rel, name, severity)
             continue
-        need, kind = _needs(job, triggers)
         if need is None:
             if granted == "write-all":
-                yield _excess(parsed, rel, name, at, "write-all", "this job", None)
+                yield _excess(parsed, rel, name, at, "write-all", "this job", None, severity)
             continue
         for scope, level in _expand(granted).items():
             if _LEVELS[level] > _LEVELS[need.get(scope, "none")]:
@@ -150,11 +157,8 @@ def _permissions(parsed: YamlFile, rel: str) -> Iterator[Finding]:
 def _needs(job: Mapping[str, Any], triggers: set[str]) -> tuple[dict[str, str] | None, str]:
     """The most a job needs, by what it runs: publishing the comment, or reproducing and
     reporting (also any job of a pull-request workflow, which runs the PR's code)."""
-    text = " ".join(
-        str(step.get("run", "")) + " " + str(step.get("uses", ""))
-        for step in job.get("steps") or []
-        if isinstance(step, dict)
-    )
+    steps = [step for step in job.get("steps") or [] if isinstance(step, dict)]
+    text = " ".join(str(step.get(key, "")) for step in [job, *steps] for key in ("run", "uses"))
     if _PUBLISH_STEP.search(text) and not triggers & set(_PR_TRIGGERS):
         return PUBLISH_SCOPES, "the job publishing the report comment"
     if _REPORT_STEP.search(text) or triggers & set(_PR_TRIGGERS):
@@ -170,10 +174,10 @@ def _expand(granted: Any) -> dict[str, str]:
     return {}
 
 
-def _unset(parsed: YamlFile, rel: str, job: str) -> Finding:
+def _unset(parsed: YamlFile, rel: str, job: str, severity: Severity) -> Finding:
     return Finding(
         "workflow-permissions",
-        "error",
+        severity,
         rel,
         parsed.line("jobs", job),
         f"job '{job}' does not say which permissions its token has",
@@ -192,11 +196,12 @@ def _excess(
     grant: str,
     kind: str,
     need: dict[str, str] | None,
+    severity: Severity = "error",
 ) -> Finding:
     allowed = ", ".join(f"{k}: {v}" for k, v in sorted((need or {}).items())) or "named scopes"
     return Finding(
         "workflow-permissions",
-        "error",
+        severity,
         rel,
         parsed.line(*keys),
         f"job '{job}' grants {grant}, more than {kind} needs ({allowed})",

@@ -110,7 +110,24 @@ def test_publishing_may_write_comments_but_not_packages(tmp_path: Path) -> None:
     assert "packages: write" in findings[0].message
 
 
-def test_no_permissions_block_and_write_all_are_named(tmp_path: Path) -> None:
+def test_no_permissions_block_is_an_error_where_the_report_runs(tmp_path: Path) -> None:
+    findings = _workflow(
+        tmp_path,
+        """\
+        on: pull_request
+        jobs:
+          report:
+            runs-on: ubuntu-24.04
+            steps:
+              - run: mlgitops report --base "$BASE"
+        """,
+    )
+    assert [(f.check, f.severity, f.line) for f in findings] == [
+        ("workflow-permissions", "error", 3)
+    ]
+
+
+def test_elsewhere_no_permissions_or_write_all_is_a_warning(tmp_path: Path) -> None:
     findings = _workflow(
         tmp_path,
         """\
@@ -122,7 +139,9 @@ def test_no_permissions_block_and_write_all_are_named(tmp_path: Path) -> None:
               - run: make
         """,
     )
-    assert [(f.check, f.line) for f in findings] == [("workflow-permissions", 3)]
+    assert [(f.check, f.severity, f.line) for f in findings] == [
+        ("workflow-permissions", "warning", 3)
+    ]
     findings = _workflow(
         tmp_path,
         """\
@@ -135,7 +154,32 @@ def test_no_permissions_block_and_write_all_are_named(tmp_path: Path) -> None:
               - run: make
         """,
     )
-    assert [(f.check, f.line) for f in findings] == [("workflow-permissions", 2)]
+    assert [(f.check, f.severity, f.line) for f in findings] == [
+        ("workflow-permissions", "warning", 2)
+    ]
+
+
+def test_a_caller_of_the_reusable_publisher_is_judged_as_publishing(tmp_path: Path) -> None:
+    findings = _workflow(
+        tmp_path,
+        f"""\
+        on:
+          workflow_run:
+            workflows: [mlgitops-pr]
+            types: [completed]
+        permissions: {{}}
+        jobs:
+          publish:
+            permissions:
+              pull-requests: write
+              deployments: write
+            uses: octo/mlgitops/.github/workflows/reusable-comment.yml@{SHA}
+        """,
+        name="mlgitops-comment.yml",
+    )
+    assert [(f.check, f.severity, f.line) for f in findings] == [
+        ("workflow-permissions", "error", 10)
+    ]
 
 
 def test_a_release_job_may_write_what_it_needs(tmp_path: Path) -> None:
