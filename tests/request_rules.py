@@ -16,10 +16,19 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from pydantic import TypeAdapter
+from pydantic import BaseModel, TypeAdapter
 from pydantic_core import SchemaValidator, ValidationError
 
-from tests.rules import EXTRA_COLUMN, NOT_A_NUMBER, Case, Generated, Op, Rule, guards
+from tests.rules import (
+    EXTRA_COLUMN,
+    NOT_A_NUMBER,
+    Case,
+    Generated,
+    Op,
+    Rule,
+    break_record,
+    guards,
+)
 
 Path = tuple[str, ...]
 _ROW_VALIDATORS = ("function-after", "function-before", "function-wrap")
@@ -43,6 +52,8 @@ def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
 
 def core_schema(model: Any) -> dict[str, Any]:
     """The pydantic-core schema of a model, a TypedDict or an annotated type."""
+    if isinstance(model, type) and issubclass(model, BaseModel):
+        return dict(model.__pydantic_core_schema__)  # a model's own, built with the class
     return dict(TypeAdapter(model).core_schema)
 
 
@@ -239,3 +250,16 @@ def request_cases(contract: str, model: Any, good: Sequence[dict[str, Any]]) -> 
         generated.cases.append(found)
         row = (found.row if found.row is not None else row) + 1
     return generated
+
+
+def record_notices(
+    core: dict[str, Any], good: Sequence[dict[str, Any]]
+) -> Callable[[Rule, Case], bool]:
+    """`check(rule, case)`: the case, on its good record, tells the model from a copy of it
+    without the rule (tests/rules.py `unnoticed_deletions`)."""
+
+    def notices(rule: Rule, case: Case) -> bool:
+        bad = break_record(good[case.row or 0], case)
+        return bad is not None and guards(errors(core, bad), errors(rule.remove(core), bad))
+
+    return notices

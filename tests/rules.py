@@ -368,3 +368,34 @@ def break_all(frame: pd.DataFrame, cases: Sequence[Case]) -> pd.DataFrame:
     for case in cases:
         frame = break_frame(frame, case)
     return frame
+
+
+def unnoticed_deletions(rules: list[Rule], cases: list[Case], check: Any) -> list[str]:
+    """The rules whose deletion no case notices; `check(rule, case)` is True when it does."""
+    unnoticed = []
+    for rule in rules:
+        # Its own case first, then its column's: the first that notices ends the search.
+        ordered = sorted(
+            cases, key=lambda case: (case.column != rule.column, case.rule != rule.name)
+        )
+        if not any(check(rule, case) for case in ordered):
+            unnoticed.append(f"{rule.column}: {rule.name}")
+    return unnoticed
+
+
+def frame_notices(
+    contract: pa.DataFrameSchema,
+    good: pd.DataFrame,
+    load: Callable[[pd.DataFrame], pd.DataFrame] = lambda frame: frame,
+) -> Callable[[Rule, Case], bool]:
+    """`check(rule, case)` for a pandera contract: each case's table and failures made once."""
+    seen: dict[Case, tuple[pd.DataFrame, frozenset[str] | None]] = {}
+
+    def notices(rule: Rule, case: Case) -> bool:
+        if case not in seen:
+            bad = load(break_frame(good, case))
+            seen[case] = bad, failures(contract, bad)
+        bad, refused = seen[case]
+        return guards(refused, failures(rule.remove(contract), bad))
+
+    return notices

@@ -23,19 +23,18 @@ from churn.prepare import clean
 from churn.request import Customers, ValidCustomer
 from churn.validate import check_table
 from tests.corpus import GENERATION_ROWS, generated, raw_schema
-from tests.request_rules import core_schema, errors, records, request_cases
+from tests.request_rules import core_schema, record_notices, records, request_cases
 from tests.rules import (
     Case,
     Generated,
     Rule,
     batches,
     break_all,
-    break_frame,
     break_record,
     csv_roundtrip,
-    failures,
     frame_cases,
-    guards,
+    frame_notices,
+    unnoticed_deletions,
 )
 from tests.rules_inventory import assert_inventory
 
@@ -202,61 +201,27 @@ def test_the_data_contract_refuses_every_bad_request(
     assert _unnamed(cases, good, contract, load=csv_roundtrip, words=False) == []
 
 
-def _deleted_rules_let_a_case_through(
-    rules: list[Rule], cases: list[Case], check: Any
-) -> list[str]:
-    """The rules whose deletion no case notices; `check(rule, case)` is True when it does."""
-    unnoticed = []
-    for rule in rules:
-        # Its own case first, then its column's: the first that notices ends the search.
-        ordered = sorted(
-            cases, key=lambda case: (case.column != rule.column, case.rule != rule.name)
-        )
-        if not any(check(rule, case) for case in ordered):
-            unnoticed.append(f"{rule.column}: {rule.name}")
-    return unnoticed
-
-
-def _frame_check(contract: Any, good: pd.DataFrame, load: Any) -> Any:
-    """`check(rule, case)` for a pandera contract: each case's table and failures made once."""
-    seen: dict[Case, tuple[pd.DataFrame, frozenset[str] | None]] = {}
-
-    def notices(rule: Rule, case: Case) -> bool:
-        if case not in seen:
-            bad = load(break_frame(good, case))
-            seen[case] = bad, failures(contract, bad)
-        bad, refused = seen[case]
-        return guards(refused, failures(rule.remove(contract), bad))
-
-    return notices
-
-
 def test_deleting_any_rule_of_the_raw_schema_lets_a_case_through(
     raw: Generated, good: pd.DataFrame, validate_params: dict[str, Any]
 ) -> None:
     contract = raw_schema(validate_params)
-    notices = _frame_check(contract, good, csv_roundtrip)
+    notices = frame_notices(contract, good, csv_roundtrip)
     guarded = [rule for rule in raw.rules if not _unbreakable_in_csv(rule, contract)]
-    assert _deleted_rules_let_a_case_through(guarded, raw.cases, notices) == []
+    assert unnoticed_deletions(guarded, raw.cases, notices) == []
 
 
 def test_deleting_any_rule_of_the_prepared_schema_lets_a_case_through(
     prepared: Generated, prepared_contract: Any, prepared_good: pd.DataFrame
 ) -> None:
-    notices = _frame_check(prepared_contract, prepared_good, lambda frame: frame)
-    assert _deleted_rules_let_a_case_through(prepared.rules, prepared.cases, notices) == []
+    notices = frame_notices(prepared_contract, prepared_good, lambda frame: frame)
+    assert unnoticed_deletions(prepared.rules, prepared.cases, notices) == []
 
 
 def test_deleting_any_rule_of_the_request_model_lets_a_case_through(
     requests: Generated, customers: list[dict[str, Any]]
 ) -> None:
-    core = core_schema(ValidCustomer)
-
-    def notices(rule: Rule, case: Case) -> bool:
-        bad = break_record(customers[case.row or 0], case)
-        return bad is not None and guards(errors(core, bad), errors(rule.remove(core), bad))
-
-    assert _deleted_rules_let_a_case_through(requests.rules, requests.cases, notices) == []
+    notices = record_notices(core_schema(ValidCustomer), customers)
+    assert unnoticed_deletions(requests.rules, requests.cases, notices) == []
 
 
 def test_the_declared_rules_are_the_recorded_ones(
