@@ -1,8 +1,9 @@
 """The plugins installed alone, as a team installs them into its own repository.
 
 One fresh venv gets the `mlgitops` wheel built from this checkout, without any extra; then the
-CLI starts, the example model and the heavy libraries are absent, `report` and `gate` run on a
-small DVC repository made here, and a command whose extra is missing says which one, exit 2.
+CLI starts, the example model and the heavy libraries are absent, `report` and `gate` (and
+`init`, `doctor`) run on a small DVC repository made here, and a command whose extra is missing
+says which one, exit 2.
 """
 
 from __future__ import annotations
@@ -105,6 +106,14 @@ def test_the_plugins_alone_report_and_gate_and_name_a_missing_extra(
     gate = _run(venv, repo, "mlgitops", "gate", "--report", str(out.with_suffix(".json")))
     assert gate.returncode == 0, gate
     assert "gate: passed" in gate.stderr + gate.stdout, gate
+
+    # init and doctor are part of the plain install too: they run (doctor finds no remote).
+    init = _run(venv, repo, "mlgitops", "init", "--dry-run", "--repo", "o/r", "--sha", "a" * 40)
+    assert init.returncode == 0, init
+    assert "mlgitops-pr.yml" in init.stdout, init
+    doctor = _run(venv, repo, "mlgitops", "doctor", "--format", "json")
+    assert doctor.returncode == 1, doctor
+    assert "default-remote" in [f["check"] for f in json.loads(doctor.stdout)["findings"]]
 
     for command, extra in [("deploy", "deploy"), ("render", "deploy"), ("drift", "drift")]:
         needs = _run(venv, repo, "mlgitops", command, "--help")
