@@ -304,6 +304,21 @@ def test_action_by_tag(repo: Path) -> None:
     assert (finding["file"], finding["line"]) == (workflow, line_of(repo, workflow, "checkout@v4"))
 
 
+def test_warnings_alone_exit_0(repo: Path) -> None:
+    """A container image by tag is a warning: listed, yet the repository passes."""
+    edit(
+        repo,
+        ".github/workflows/pr.yml",
+        "      - run: mlgitops",
+        "      - uses: docker://alpine:3.20\n      - run: mlgitops",
+    )
+    commit(repo, "an image by tag", repro=False)
+    code, out, err = doctor(repo)
+    assert code == 0, err
+    assert out.startswith(".github/workflows/pr.yml:10: warning [action-pin] docker://alpine:3.20")
+    assert "(1 warning(s) above)" in err
+
+
 def test_workflow_grants_write(repo: Path) -> None:
     edit(repo, ".github/workflows/pr.yml", "contents: read", "contents: write")
     commit(repo, "write token on pull requests", repro=False)

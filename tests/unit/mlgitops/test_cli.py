@@ -24,7 +24,10 @@ def test_an_error_message_is_printed_whole_with_its_exit_code(tmp_path: Path) ->
     assert "Traceback" not in result.stderr
 
 
-COMMANDS = ["report", "gate", "comment", "build", "smoke", "deploy", "render", "drift", "retrain-pr"]
+COMMANDS = [
+    *("report", "gate", "init", "doctor", "comment", "build"),
+    *("smoke", "deploy", "render", "drift", "retrain-pr"),
+]
 
 
 def _help(*command: str) -> str:
