@@ -9,21 +9,53 @@ says which one, exit 2.
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from tests.install import Venv, install_plugins, wheel_packages
-from tests.unit.mlgitops.report.repos import PYTHON, DvcRepo, Run, train_script, write_csv_lines
+from tests.install import REPO_ROOT, Venv, install_plugins, wheel_packages
+from tests.unit.mlgitops.report.repos import (
+    PYTHON,
+    DvcRepo,
+    Run,
+    command_env,
+    train_script,
+    write_csv_lines,
+)
 
 # Not in the base install: the example model, and what only the extras bring.
 ABSENT = ["churn", "lightgbm", "sklearn", "bentoml", "hera", "scipy", "pyarrow", "pandera"]
 
 
+# Each extra against the plugins it is for: every module of theirs imports, and so does what
+# they import only inside functions (a missing package there fails at run time, not here).
+EXTRAS = {
+    "serve": (["mlgitops.serving", "mlgitops.build"], ["bentoml", "prometheus_client"]),
+    "deploy": (["mlgitops.deploy"], ["hera.workflows"]),
+    "drift": (["mlgitops.drift", "mlgitops.retrain"], ["scipy.stats", "pyarrow.parquet"]),
+    "stats": (["mlgitops.report"], ["scipy.stats", "threadpoolctl"]),
+}
+_IMPORT_ALL = """
+import importlib, pkgutil, sys
+walked, _, plain = " ".join(sys.argv[1:]).partition(" -- ")
+for name in walked.split():  # a package and every module under it
+    module = importlib.import_module(name)
+    for found in pkgutil.walk_packages(getattr(module, "__path__", []), name + "."):
+        importlib.import_module(found.name)
+for name in plain.split():
+    importlib.import_module(name)
+"""
+
+
 @pytest.fixture(scope="module")
-def plugins(tmp_path_factory: pytest.TempPathFactory) -> tuple[Venv, Path]:
-    work = tmp_path_factory.mktemp("install")
+def work(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("install")
+
+
+@pytest.fixture(scope="module")
+def plugins(work: Path) -> tuple[Venv, Path]:
     return install_plugins(work / "venv", work)
 
 
@@ -121,3 +153,36 @@ def test_the_plugins_alone_report_and_gate_and_name_a_missing_extra(
         hint = f'mlgitops {command}: needs the {extra} extra: pip install "mlgitops[{extra}]"'
         assert hint in needs.stderr, needs
         assert "Traceback" not in needs.stderr, needs
+
+
+@pytest.mark.parametrize("extra", sorted(EXTRAS))
+def test_each_extra_brings_what_its_plugins_import(
+    extra: str, plugins: tuple[Venv, Path], work: Path, tmp_path: Path
+) -> None:
+    packages, lazy = EXTRAS[extra]
+    _, wheel = plugins
+    venv, _ = install_plugins(work / f"venv-{extra}", work, (extra,), wheel=wheel)
+    env = {k: v for k, v in command_env(tmp_path).items() if k != "PYTHONPATH"}
+    done = subprocess.run(
+        [str(venv.python), "-c", _IMPORT_ALL, *packages, "--", *lazy],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, f"mlgitops[{extra}]: {done.stderr}"
+    if extra == "deploy":  # and the command runs: deploy/ rendered from this params.yaml
+        shutil.copy(REPO_ROOT / "params.yaml", tmp_path / "params.yaml")
+        render = subprocess.run(
+            [str(venv.bin / "mlgitops"), "render"],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+            check=False,
+        )
+        assert render.returncode == 0, render.stderr
+        for rendered in (tmp_path / "deploy").iterdir():
+            assert rendered.read_text() == (REPO_ROOT / "deploy" / rendered.name).read_text()
