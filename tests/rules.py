@@ -4,9 +4,10 @@ The rules are read from a pandera `DataFrameSchema` itself: each column's presen
 nullability, uniqueness and checks (a range gives two rules, its low and its high end), the
 table's own checks and its strictness. For each rule the generator tries a few breakages of a
 good table and keeps the first that the schema refuses and the same schema without that rule
-accepts: so a case breaks its rule and no other, and deleting the rule makes the case pass
-(tests/unit/test_rules.py checks that). A rule no candidate breaks is returned as unguarded,
-never dropped silently. tests/request_rules.py does the same for a pydantic request model.
+accepts, or refuses without naming that rule: so deleting the rule lets the case through or
+changes what the report says (tests/unit/test_rules.py checks that). A rule no candidate
+breaks is returned as unguarded, never dropped silently. tests/request_rules.py does the same
+for a pydantic request model.
 """
 
 from __future__ import annotations
@@ -27,7 +28,6 @@ Op = Literal["set", "drop", "add", "copy", "fill", "cast"]
 TABLE = "(table)"  # the column of a rule on the whole table
 EXTRA_COLUMN = "unexpected_column"
 NOT_A_NUMBER = "not a number"
-_NUMERIC_FROM = ("float64", "int64", "int8")
 
 
 @dataclass(frozen=True)
@@ -74,14 +74,22 @@ def csv_roundtrip(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.read_csv(io.BytesIO(frame.to_csv(index=False).encode()))
 
 
+def _fits(series: pd.Series, value: float) -> bool:
+    """An integer column can hold the value as it is (whole, within its dtype's bounds)."""
+    try:
+        bounds = np.iinfo(str(series.dtype))
+    except (TypeError, ValueError):  # a nullable extension dtype: widen rather than guess
+        return False
+    return float(value).is_integer() and bounds.min <= value <= bounds.max
+
+
 def _put(series: pd.Series, row: int, value: Any) -> pd.Series:
     """The column with `value` at `row`, widened only as much as the value needs."""
     numeric = pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)
     if value is None and pd.api.types.is_float_dtype(series):
         value = np.nan
     elif numeric and isinstance(value, int | float) and not isinstance(value, bool):
-        whole = float(value).is_integer()
-        if pd.api.types.is_integer_dtype(series) and not (whole and abs(value) < 127):
+        if pd.api.types.is_integer_dtype(series) and not _fits(series, value):
             series = series.astype("float64")
     elif not (isinstance(value, str) and pd.api.types.is_object_dtype(series)):
         series = series.astype(object)
@@ -108,7 +116,7 @@ def break_frame(frame: pd.DataFrame, case: Case) -> pd.DataFrame:
 
 def break_record(record: dict[str, Any], case: Case) -> dict[str, Any] | None:
     """A copy of a request record with the case's rule broken; None when it breaks a table."""
-    if case.op == "drop":
+    if case.op == "drop" and case.column in record:
         return {key: value for key, value in record.items() if key != case.column}
     if case.op in ("add", "set") and (case.column in record or case.op == "add"):
         return {**record, case.column: case.value}
