@@ -144,7 +144,7 @@ def test_the_plugins_alone_report_and_gate_and_name_a_missing_extra(
     assert init.returncode == 0, init
     assert "mlgitops-pr.yml" in init.stdout, init
     doctor = _run(venv, repo, "mlgitops", "doctor", "--format", "json")
-    assert doctor.returncode == 1, doctor
+    assert doctor.returncode == 0, doctor  # no remote is a warning
     assert "default-remote" in [f["check"] for f in json.loads(doctor.stdout)["findings"]]
 
     for command, extra in [("deploy", "deploy"), ("render", "deploy"), ("drift", "drift")]:

@@ -159,6 +159,8 @@ def check_default_remote(ctx: Context) -> Iterator[Finding]:
         "one it re-runs every stage on every pull request and cannot restore the base revision"
     )
     config = ".dvc/config"
+    # Without any remote the PR loop still works (every stage runs in CI, `mlgitops init` says
+    # so): a warning. A default that names no remote breaks every pull and push: an error.
     if not name:
         local = ctx.repository.default_remote  # from every config level, config.local too
         hint = (
@@ -168,7 +170,7 @@ def check_default_remote(ctx: Context) -> Iterator[Finding]:
         )
         yield Finding(
             "default-remote",
-            "error",
+            "warning",
             config,
             None,
             "no default DVC remote in .dvc/config" + hint,
