@@ -295,6 +295,24 @@ def test_an_empty_phase_at_first_is_waited_through(argo: Setup) -> None:
     assert f"deploy: {argo.fake.run().name} Succeeded" in run.flat
 
 
+def test_an_argo_server_outage_while_following_is_waited_out_and_said(argo: Setup) -> None:
+    # Two polls' worth of 503 (each poll tries 3 times): more than the client's own retries.
+    argo.fake.run_outages = [503] * 5
+    run = argo.deploy()
+    assert run.returncode == 0, run.output
+    assert argo.fake.run_outages == []
+    name = argo.fake.run().name
+    assert_in_order(
+        run.stderr,
+        [
+            "deploy: the Argo Server is not answering (503 to GET",
+            "deploy: the Argo Server answers again after",
+            f"deploy: {name} Succeeded",
+        ],
+    )
+    assert f"{name} goes on in the cluster, waiting for the server up to" in run.flat
+
+
 @pytest.mark.parametrize("prefix", ["", "Bearer "])
 def test_the_token_is_taken_with_or_without_bearer(argo: Setup, prefix: str) -> None:
     run = argo.deploy("--no-wait", token=prefix + argo.fake.token)

@@ -97,6 +97,7 @@ class FakeArgo:
     runs: dict[tuple[str, str], Run] = field(default_factory=dict)
     seen: list[Seen] = field(default_factory=list)
     outages: list[int] = field(default_factory=list)  # statuses to answer next GETs with
+    run_outages: list[int] = field(default_factory=list)  # the same, for GETs of a workflow only
     _names: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -213,6 +214,8 @@ class FakeArgo:
             return 403, _error(PERMISSION_DENIED, message)
         if self.outages and not path.endswith("/submit"):
             return self.outages.pop(0), _error(14, "upstream connect error")
+        if self.run_outages and path.startswith("/api/v1/workflows/") and "/submit" not in path:
+            return self.run_outages.pop(0), _error(14, "upstream connect error")
         return None
 
     def _forbidden(self, auth: str) -> bool:

@@ -189,6 +189,69 @@ def test_follow_rides_out_a_passing_5xx_and_reports_each_phase(fake: FakeArgo) -
     assert clock.sleeps[:2] == [0.5, 1.0]  # the retries' backoff before the first answer
 
 
+class Outage:
+    """The stand-in behind a 60-second outage on the fake clock: from `start`, every request
+    is answered 503 or refused (in turn), as during an Argo Server restart behind an ingress."""
+
+    def __init__(self, fake: FakeArgo, clock: Clock, *, start: float, seconds: float) -> None:
+        self.fake, self.clock = fake, clock
+        self.start, self.end = start, start + seconds
+        self.failed = 0
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        if self.start <= self.clock.now < self.end:
+            self.failed += 1
+            if self.failed % 2:
+                return httpx.Response(503, json={"code": 14, "message": "no healthy upstream"})
+            raise httpx.ConnectError("[Errno 111] Connection refused", request=request)
+        return self.fake(request)
+
+
+def follow_through(
+    fake: FakeArgo, *, outage: float, timeout: float
+) -> tuple[Workflow, bool, list[tuple[str, float]], Clock]:
+    """Submits a run, then follows it while the server is down `outage` s from the 2nd poll."""
+    clock = Clock()
+    down = Outage(fake, clock, start=1.0, seconds=outage)
+    http = submit.make_http_client(
+        "https://argo.example:2746", fake.token, transport=httpx.MockTransport(down)
+    )
+    client = ArgoClient(http, NAMESPACE, sleep=clock.sleep)
+    name = client.submit(TEMPLATE, {"image": IMAGE}).metadata.name
+    assert name is not None
+    said: list[tuple[str, float]] = []
+    final, finished = run.follow(
+        client,
+        name,
+        timeout=timeout,
+        poll_interval=3,
+        on_change=lambda _: None,
+        on_outage=lambda error, seconds: said.append((type(error).__name__, seconds)),
+        clock=clock.time,
+        sleep=clock.sleep,
+    )
+    assert down.failed > 10, "the outage was not hit"
+    return final, finished, said, clock
+
+
+def test_follow_rides_out_a_60_second_outage_of_5xx_and_refused_connections(
+    fake: FakeArgo,
+) -> None:
+    final, finished, said, clock = follow_through(fake, outage=60, timeout=600)
+    assert finished
+    assert run.phase_of(final) == "Succeeded"
+    assert clock.now > 61  # it waited the outage out rather than failing after 1.5 s
+    (started, left), (ended, lasted) = said  # said once when it starts, once when it ends
+    assert started in {"ServerError", "UnreachableError"}
+    assert left == pytest.approx(600 - clock.sleeps[0] - 1.5, abs=3)
+    assert (ended, lasted) == ("NoneType", pytest.approx(60, abs=5))
+
+
+def test_an_outage_past_the_deadline_fails_with_the_servers_error(fake: FakeArgo) -> None:
+    with pytest.raises((ServerError, UnreachableError)):
+        follow_through(fake, outage=600, timeout=60)
+
+
 def test_follow_stops_at_the_timeout_and_says_so(fake: FakeArgo) -> None:
     fake.script = "hang"
     clock = Clock()

@@ -133,6 +133,7 @@ def deploy(
                     poll_interval=poll_interval,
                     on_change=lambda change: console.print(_line(change, name)),
                     on_phase=lambda phase: _say_phase(console, name, phase),
+                    on_outage=lambda error, seconds: _say_outage(console, name, error, seconds),
                 )
         except RemoteError as error:
             raise RemoteError(f"{error}; the run {name} may still be going: {look}") from None
@@ -214,6 +215,25 @@ def _say_phase(console: Console, name: str, phase: str) -> None:
         console.print(f"deploy: {name} is Pending (waiting for the workflow controller)")
     elif phase == "Running":
         console.print(f"deploy: {name} is Running")
+
+
+def _say_outage(console: Console, name: str, error: RemoteError | None, seconds: float) -> None:
+    """An Argo Server outage while following: the run goes on, so we wait (run.follow)."""
+    if error is None:
+        console.print(f"deploy: the Argo Server answers again after {seconds:.0f} s")
+        return
+    from mlgitops.errors import ResponseError
+
+    why = (
+        f"{error.status} to {error.method} {error.url}: {error.server_message}"
+        if isinstance(error, ResponseError)
+        else str(error).split("; ")[0]  # the reason, not the advice to check ARGO_SERVER
+    )
+    console.print(
+        f"deploy: the Argo Server is not answering ({why}); {name} goes on in the cluster, "
+        f"waiting for the server up to {seconds:.0f} s more (--timeout)",
+        style="yellow",
+    )
 
 
 def _label(step: Step, workflow_name: str) -> str:

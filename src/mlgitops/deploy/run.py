@@ -16,6 +16,7 @@ from typing import Any
 from hera.workflows.models import NodeStatus, Workflow
 
 from mlgitops.deploy.submit import ArgoClient
+from mlgitops.errors import RemoteError, ServerError, UnreachableError
 
 PENDING = "Pending"
 DONE_PHASES = frozenset({"Succeeded", "Failed", "Error"})
@@ -155,28 +156,47 @@ def follow(
     poll_interval: float,
     on_change: Callable[[Change], None],
     on_phase: Callable[[str], None] = lambda _: None,
+    on_outage: Callable[[RemoteError | None, float], None] = lambda _error, _left: None,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
 ) -> tuple[Workflow, bool]:
     """Polls the workflow until it is done or `timeout` seconds pass, reporting each step that
     moves (`on_change`) and each new phase of the workflow (`on_phase`).
 
-    Returns the last workflow seen and whether it finished; a missing phase counts as pending.
+    The run goes on in the cluster while the Argo Server restarts or its ingress answers 5xx,
+    so a 5xx or an unreachable server is waited out until the deadline: `on_outage(error,
+    seconds left)` when it starts, `on_outage(None, seconds it lasted)` when the server answers
+    again. Past the deadline the outage's last error is raised. Any other error (401, 404) is
+    final at once. Returns the last workflow seen and whether it finished;
+    a missing phase counts as pending.
     """
     deadline = clock() + timeout
     seen: dict[str, Step] = {}
     phase = ""
+    workflow: Workflow | None = None
+    outage_since: float | None = None
     while True:
-        workflow = client.get_workflow(name)
-        if phase_of(workflow) != phase:
-            phase = phase_of(workflow)
-            on_phase(phase)
-        for change in changes(seen, workflow):
-            seen[change.step.id] = change.step
-            on_change(change)
-        if phase_of(workflow) in DONE_PHASES:
-            return workflow, True
+        try:
+            workflow = client.get_workflow(name)
+        except (ServerError, UnreachableError) as error:
+            if deadline - clock() <= 0:
+                raise
+            if outage_since is None:
+                outage_since = clock()
+                on_outage(error, deadline - clock())
+        else:
+            if outage_since is not None:
+                on_outage(None, clock() - outage_since)
+                outage_since = None
+            if phase_of(workflow) != phase:
+                phase = phase_of(workflow)
+                on_phase(phase)
+            for change in changes(seen, workflow):
+                seen[change.step.id] = change.step
+                on_change(change)
+            if phase_of(workflow) in DONE_PHASES:
+                return workflow, True
         left = deadline - clock()
-        if left <= 0:
+        if left <= 0 and workflow is not None and outage_since is None:
             return workflow, False
-        sleep(min(poll_interval, left))
+        sleep(max(min(poll_interval, left), 0.0))
