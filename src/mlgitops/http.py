@@ -9,8 +9,9 @@ a test retries without waiting.
 Retries: a refused connection (nothing was sent) and, for idempotent calls, any other
 transport error and any 5xx, with exponential backoff; a rate limit (429, or a 403 that says
 so) waits what the server asks, unless that is longer than the policy's `max_wait`. A TLS
-failure is never retried: it will not heal. Why not tenacity or stamina: neither is in the lock
-file, and the rules here (waits read from the answer, give up on a far reset) fit in one loop.
+failure is never retried: it will not heal. No token goes over plain http:// to another host
+unless said explicitly (`mlgitops.plain_http`). Why not tenacity or stamina: not in the lock
+file, and the rules here (waits read from the answer, give up on a far reset) fit one loop.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from mlgitops.errors import (
     UnauthorizedError,
     UnreachableError,
 )
+from mlgitops.plain_http import check_plain_http
 
 logger = logging.getLogger(__name__)
 
@@ -108,11 +110,13 @@ def make_client(
     verify: bool = True,
     timeout: float = 30.0,
     transport: httpx.BaseTransport | None = None,
+    allow_plain_http: bool | None = None,
 ) -> httpx.Client:
     """An httpx client for a REST API at `base_url`: headers, TLS verification, timeout.
 
-    `transport` is for tests (an `httpx.MockTransport`); by default it is httpx's own.
+    `transport` is for tests; `allow_plain_http` (None: the env) see `mlgitops.plain_http`.
     """
+    check_plain_http(base_url, headers, allow=allow_plain_http)
     return httpx.Client(
         base_url=base_url.rstrip("/") + "/",
         headers={"User-Agent": "mlgitops", **headers},

@@ -405,6 +405,22 @@ def test_an_unreachable_server_is_a_clear_error(argo: Setup) -> None:
     assert "Traceback" not in run.output
 
 
+def test_a_token_over_plain_http_to_another_host_is_refused_before_any_request(
+    argo: Setup,
+) -> None:
+    argo.monkeypatch.delenv("MLGITOPS_ALLOW_PLAIN_HTTP", raising=False)
+    run = argo.deploy(server="http://argo.example.invalid:2746")
+    assert run.returncode == 2, run.output
+    assert "deploy: refusing to send the token over plain http:// to argo.example.invalid" in (
+        run.flat
+    )
+    assert "--allow-plain-http" in run.flat
+    assert argo.fake.token not in run.output
+    # Loopback (a port-forward, this stand-in) is not another host: it goes through.
+    assert argo.url.startswith("http://127.0.0.1:")
+    assert argo.deploy("--no-wait").returncode == 0
+
+
 @pytest.fixture(scope="module")
 def self_signed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """A certificate for 127.0.0.1 that no CA vouches for."""

@@ -398,7 +398,7 @@ def test_submit_is_not_retried_after_a_5xx() -> None:
         calls.append(request.method)
         return httpx.Response(502, json={"code": 14, "message": "upstream reset"})
 
-    http = submit.make_http_client("http://argo", "t", transport=httpx.MockTransport(server))
+    http = submit.make_http_client("https://argo", "t", transport=httpx.MockTransport(server))
     with pytest.raises(ServerError, match="upstream reset"):
         ArgoClient(http, NAMESPACE, sleep=Clock().sleep).submit(TEMPLATE, {"image": IMAGE})
     assert calls == ["POST"]  # the workflow may exist: a second POST could start a second one
@@ -411,7 +411,7 @@ def test_a_refused_connection_is_retried_then_named() -> None:
         calls.append(request.method)
         raise httpx.ConnectError("[Errno 111] Connection refused", request=request)
 
-    http = submit.make_http_client("http://argo:2746", "t", transport=httpx.MockTransport(server))
+    http = submit.make_http_client("https://argo:2746", "t", transport=httpx.MockTransport(server))
     with pytest.raises(UnreachableError, match=r"Connection refused.*ARGO_SERVER"):
         ArgoClient(http, NAMESPACE, sleep=Clock().sleep).get_workflow("w")
     assert calls == ["GET"] * 3
@@ -420,7 +420,7 @@ def test_a_refused_connection_is_retried_then_named() -> None:
 # The stand-in refuses what the Argo Server refuses, so a wrong request cannot pass unseen.
 def raw(fake: FakeArgo) -> httpx.Client:
     return httpx.Client(
-        base_url="http://argo",
+        base_url="https://argo",
         headers={"Authorization": f"Bearer {fake.token}"},
         transport=httpx.MockTransport(fake),
     )
@@ -464,7 +464,7 @@ def test_the_standin_refuses_wrong_paths_methods_and_missing_tokens(fake: FakeAr
     assert client.get(template).status_code == 200
     assert client.put(template, json={}).status_code == 405
     assert client.get("/api/v2/workflows").json() == {"code": 5, "message": "Not Found"}
-    bare = httpx.Client(base_url="http://argo", transport=httpx.MockTransport(fake))
+    bare = httpx.Client(base_url="https://argo", transport=httpx.MockTransport(fake))
     refused = bare.get(template)
     assert refused.status_code == 401
     assert refused.json()["code"] == 16

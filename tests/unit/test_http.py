@@ -18,7 +18,7 @@ def clients(answer: httpx.MockTransport) -> list[RestClient]:
     return [
         github.GitHubClient(github.make_http_client("t", transport=answer), sleep=lambda _: None),
         submit.ArgoClient(
-            submit.make_http_client("http://argo", "t", transport=answer),
+            submit.make_http_client("https://argo", "t", transport=answer),
             "ns",
             sleep=lambda _: None,
         ),
@@ -94,7 +94,7 @@ def test_a_rate_limit_waits_what_the_server_asks_then_fails_with_its_own_class()
         return httpx.Response(429, headers={"retry-after": "2"}, json={"message": "slow down"})
 
     waits: list[float] = []
-    http = submit.make_http_client("http://argo", "t", transport=httpx.MockTransport(answer))
+    http = submit.make_http_client("https://argo", "t", transport=httpx.MockTransport(answer))
     with pytest.raises(errors.RateLimitError, match="slow down"):
         submit.ArgoClient(http, "ns", sleep=waits.append).request("GET", "x")
     assert waits == [2.0, 2.0]
@@ -105,3 +105,60 @@ def test_an_error_can_say_more_and_stay_what_it_is() -> None:
     better = error.with_message("octo/x has no pull request #7")
     assert type(better) is errors.NotFoundError and better.hint == "check it"
     assert str(better) == "GitHub answered 404 to GET u: octo/x has no pull request #7; check it"
+
+
+# No token over plain http:// to another machine, for both clients (issue 18, item 12).
+def both(url: str, **flag: bool) -> list[httpx.Client]:
+    """A GitHub and an Argo client for `url` with a token; the transport is never reached."""
+    never = httpx.MockTransport(lambda _: pytest.fail("no request was expected"))
+    made = [submit.make_http_client(url, "t", transport=never, **flag)]
+    if not flag:  # the GitHub client takes the switch from the environment only
+        made.append(github.make_http_client("t", base_url=url, transport=never))
+    return made
+
+
+@pytest.mark.parametrize(
+    "url", ["http://argo.example:2746", "http://10.0.0.7", "http://[fd00::1]:2746", "http://api"]
+)
+def test_a_token_over_plain_http_to_another_host_is_refused(
+    url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("MLGITOPS_ALLOW_PLAIN_HTTP", raising=False)
+    with pytest.raises(errors.UsageError, match="refusing to send the token over plain http"):
+        submit.make_http_client(url, "t")
+    with pytest.raises(errors.UsageError, match="refusing to send the token over plain http"):
+        github.make_http_client("t", base_url=url)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://argo.example:2746",
+        "http://127.0.0.1:2746",
+        "http://127.0.0.9",
+        "http://localhost:8080",
+        "http://[::1]:2746",
+    ],
+)
+def test_https_and_loopback_carry_a_token(url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("MLGITOPS_ALLOW_PLAIN_HTTP", raising=False)
+    for http in both(url):
+        assert http.headers["Authorization"] == "Bearer t"
+
+
+def test_plain_http_without_a_token_is_not_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("MLGITOPS_ALLOW_PLAIN_HTTP", raising=False)
+    http = submit.make_http_client("http://argo.example:2746", None)
+    assert "Authorization" not in http.headers
+
+
+def test_the_explicit_switch_allows_plain_http(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("MLGITOPS_ALLOW_PLAIN_HTTP", raising=False)
+    assert both("http://argo.example", allow_plain_http=True)
+    with pytest.raises(errors.UsageError):  # an explicit False wins over the environment
+        monkeypatch.setenv("MLGITOPS_ALLOW_PLAIN_HTTP", "1")
+        submit.make_http_client("http://argo.example", "t", allow_plain_http=False)
+    assert len(both("http://argo.example")) == 2  # the environment's switch, for both clients
+    monkeypatch.setenv("MLGITOPS_ALLOW_PLAIN_HTTP", "0")
+    with pytest.raises(errors.UsageError):
+        both("http://argo.example")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -21,10 +21,9 @@ from mlgitops.settings import DeploySettings, load_settings
 from mlgitops.signals import sigterm_as_interrupt
 
 if TYPE_CHECKING:
-    from hera.workflows.models import Workflow, WorkflowTemplate
+    from hera.workflows.models import Workflow
 
     from mlgitops.deploy.run import Change, Step
-    from mlgitops.deploy.submit import ArgoClient
 
 _PHASE_STYLES = {
     "Succeeded": "green",
@@ -57,6 +56,11 @@ _DRY_RUN_OPTION = typer.Option("--dry-run", help="Print what a deploy applies; c
 _INSECURE_OPTION = typer.Option(
     "--insecure-skip-tls-verify", help="Do not verify the server's TLS certificate."
 )
+_PLAIN_HTTP_OPTION = typer.Option(
+    "--allow-plain-http",
+    envvar="MLGITOPS_ALLOW_PLAIN_HTTP",
+    help="Send the token over plain http:// to a host other than this machine (trusted network).",
+)
 
 
 @app.callback(invoke_without_command=True)
@@ -70,12 +74,14 @@ def deploy(
     dry_run: Annotated[bool, _DRY_RUN_OPTION] = False,
     params: Annotated[Path, params_option("deploy")] = PARAMS,
     insecure_skip_tls_verify: Annotated[bool, _INSECURE_OPTION] = False,
+    allow_plain_http: Annotated[bool, _PLAIN_HTTP_OPTION] = False,
 ) -> None:
     """Submit the deploy workflow for --image and follow it; exit 0 only when it succeeded."""
     # Imported here: Hera's models take most of a second to import, and only deploy needs them.
     from mlgitops.deploy import render, workflow
     from mlgitops.deploy.run import follow, phase_of
     from mlgitops.deploy.submit import ArgoClient, make_http_client
+    from mlgitops.deploy.template_check import check_template, stale
 
     try:  # parsed once, here; everything below takes the parsed settings
         deploy_settings = load_settings(DeploySettings, params, "deploy")
@@ -104,13 +110,20 @@ def deploy(
     # Whole lines in CI logs (no wrapping at 80 columns); names are never read as markup.
     console = Console(stderr=True, highlight=False, markup=False, soft_wrap=True)
     try:
-        http = make_http_client(server, _token(), verify=not insecure_skip_tls_verify)
+        http = make_http_client(
+            server,
+            _token(),
+            verify=not insecure_skip_tls_verify,
+            allow_plain_http=allow_plain_http,
+        )
+    except UsageError as error:  # a token over plain http:// to another host
+        raise UsageError(f"deploy: {error}") from None
     except ValueError as error:  # the message says what is wrong, never the token
         raise UsageError(f"deploy: ARGO_TOKEN is malformed: {error}") from None
     with http:
         client = ArgoClient(http, where)
-        stored = _check_template(client, template)
-        difference = _stale(stored, workflow.template(deploy_settings).to_dict())
+        stored = check_template(client, template)
+        difference = stale(stored, workflow.template(deploy_settings).to_dict())
         if difference is not None:
             console.print(
                 f"deploy: warning: the {template} in {where} differs from what this commit "
@@ -152,61 +165,6 @@ def deploy(
 def _token() -> str | None:
     """ARGO_TOKEN; unset or blank sends no token (a server in `--auth-mode=server` needs none)."""
     return os.environ.get("ARGO_TOKEN", "").strip() or None
-
-
-def _check_template(client: ArgoClient, name: str) -> WorkflowTemplate:
-    """The template on the server; a missing one, or one without the image parameter, is named."""
-    from mlgitops.deploy.workflow import IMAGE
-    from mlgitops.errors import NotFoundError
-
-    try:
-        stored = client.get_template(name)
-    except NotFoundError:
-        raise RemoteError(
-            f"deploy: WorkflowTemplate {name!r} not found in namespace {client.namespace!r}; "
-            "apply it first (kubectl apply -f deploy/) or pass the right --namespace"
-        ) from None
-    arguments = stored.spec.arguments
-    declared = {p.name for p in (arguments.parameters or [])} if arguments is not None else set()
-    if IMAGE not in declared:
-        raise RemoteError(
-            f"deploy: WorkflowTemplate {name!r} in {client.namespace!r} has no parameter "
-            f"{IMAGE!r} (it has {sorted(declared) or 'none'}); it is stale: re-apply "
-            "deploy/"
-        )
-    return stored
-
-
-def _stale(stored: WorkflowTemplate, rendered: dict[str, Any]) -> str | None:
-    """Where the server's template spec first differs from the rendered one, or None.
-
-    Both go through Hera's model, so only content counts, not defaults or key order.
-    """
-    from hera.workflows.models import WorkflowTemplate
-
-    ours = WorkflowTemplate.model_validate(rendered).spec
-    theirs, wanted = (
-        spec.model_dump(mode="json", by_alias=True, exclude_none=True)
-        for spec in (stored.spec, ours)
-    )
-    return _first_difference(theirs, wanted, "spec")
-
-
-def _first_difference(theirs: Any, wanted: Any, path: str) -> str | None:
-    if isinstance(theirs, dict) and isinstance(wanted, dict):
-        for key in sorted(set(theirs) | set(wanted)):
-            found = _first_difference(theirs.get(key), wanted.get(key), f"{path}.{key}")
-            if found is not None:
-                return found
-        return None
-    if isinstance(theirs, list) and isinstance(wanted, list) and len(theirs) == len(wanted):
-        for index, (one, other) in enumerate(zip(theirs, wanted, strict=True)):
-            named = one.get("name") if isinstance(one, dict) else None
-            found = _first_difference(one, other, f"{path}[{named or index}]")
-            if found is not None:
-                return found
-        return None
-    return None if theirs == wanted else path
 
 
 def _say_phase(console: Console, name: str, phase: str) -> None:

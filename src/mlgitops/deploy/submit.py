@@ -85,15 +85,24 @@ def make_http_client(
     verify: bool = True,
     timeout: float = 30.0,
     transport: httpx.BaseTransport | None = None,
+    allow_plain_http: bool | None = None,
 ) -> httpx.Client:
     """An httpx client for the Argo Server at `server`: token, TLS verification, timeout.
 
-    `token` None sends no Authorization header (a server in `--auth-mode=server` needs none).
+    `token` None sends no Authorization header (a server in `--auth-mode=server` needs none);
+    a token over plain http:// to another host is refused unless `allow_plain_http`.
     """
     headers = {"Accept": "application/json"}
     if token is not None:
         headers["Authorization"] = authorization(token)
-    return make_client(server, headers, verify=verify, timeout=timeout, transport=transport)
+    return make_client(
+        server,
+        headers,
+        verify=verify,
+        timeout=timeout,
+        transport=transport,
+        allow_plain_http=allow_plain_http,
+    )
 
 
 class ArgoClient(RestClient):
