@@ -75,21 +75,21 @@ def _put(
 ) -> str:
     """The commit that holds `content` at `path` on `branch`, committing it if needed."""
     message = f"mlgitops: report image for PR #{pr} at {sha[:7]}"
-    known: str | None = None
     for attempt in range(_PUT_ATTEMPTS):
+        # A re-run finds the file there: GitHub wants its blob sha to replace it (422 without).
+        try:
+            known: str | None = str(client.get_file(repo, path, ref=branch)["sha"])
+        except NotFoundError:
+            known = None
+        if known == _blob_sha(content):
+            return str(client.get_ref(repo, f"heads/{branch}")["object"]["sha"])
         try:
             return client.put_file(repo, path, content, message=message, branch=branch, sha=known)
         except ConflictError as error:
-            # 422: the file is there (a re-run) and GitHub wants its blob sha; 409: the branch
-            # moved under us (another PR's run). Look at what is there and try again.
+            # 409 (or 422): the branch or the file moved under us (another PR's run, a file
+            # added meanwhile). Look at what is there and try again.
             if attempt == _PUT_ATTEMPTS - 1:
                 raise
-            try:
-                known = str(client.get_file(repo, path, ref=branch)["sha"])
-            except NotFoundError:
-                known = None
-            if known == _blob_sha(content):
-                return str(client.get_ref(repo, f"heads/{branch}")["object"]["sha"])
             logger.info("retrying %s after %s", path, error.status)
             client.pause(attempt)
     raise AssertionError("unreachable: the last attempt returns or raises")

@@ -63,6 +63,18 @@ def test_a_rerun_on_the_same_commit_links_what_is_there(
     assert changed != first
 
 
+def test_a_rerun_sends_the_existing_files_sha_and_is_never_refused(
+    client: GitHubClient, fake: FakeGitHub
+) -> None:
+    """Re-uploading a changed image on the same commit replaces it in one accepted PUT."""
+    upload_images(client, REPO, {"roc.png": png()}, pr=PR, sha=HEAD_SHA)
+    upload_images(client, REPO, {"roc.png": png(rgb=(7, 7, 7))}, pr=PR, sha=HEAD_SHA)
+    puts = fake.calls("PUT", r"/contents/")
+    assert [call.status for call in puts] == [201, 200]
+    assert "sha" in puts[1].body
+    assert [s.status for s in fake.seen if s.status >= 400 and s.method != "GET"] == []
+
+
 def test_no_images_means_no_calls(client: GitHubClient, fake: FakeGitHub) -> None:
     assert upload_images(client, REPO, {}, pr=PR, sha=HEAD_SHA) == {}
     assert fake.seen == []
