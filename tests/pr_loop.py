@@ -277,6 +277,9 @@ def publish(
         "COMMENT_REPO": REPO,
         "COMMENT_PR": validated["pr"],
         "COMMENT_SHA": run.head_sha,
+        # GitHub's record of the run: the stand-in's PRs come from this repository's `feature`
+        "COMMENT_HEAD_REPO": REPO,
+        "COMMENT_HEAD_REF": "feature",
     }
     for step in shell_steps(COMMENT_WORKFLOW, COMMENT_JOB, given, ids=("comment",)):
         started = time.perf_counter()

@@ -120,7 +120,7 @@ def test_init_then_a_pull_request_gets_one_comment(tmp_path: Path) -> None:
 
     github = FakeGitHub()
     github.add_repo(REPO)
-    github.add_pull(REPO, 3, head_sha=head)
+    github.add_pull(REPO, 3, head_sha=head, head_ref="better")
     publisher = tmp_path / "publisher"  # nothing checked out: the job runs no code of the team's
     publisher.mkdir()
     outputs = tmp_path / "github-output"
@@ -141,20 +141,22 @@ def test_init_then_a_pull_request_gets_one_comment(tmp_path: Path) -> None:
                 "REPO": REPO,
                 "PR_NUMBER": "3",
             },
-            ("validate", "target"),
+            ("validate",),
             cwd=publisher,
             env=env,
         )
         for step_id, result in checked.items():
             assert result.returncode == 0, f"[{step_id}] {result.stdout}{result.stderr}"
         told = dict(line.split("=", 1) for line in outputs.read_text().splitlines())
-        assert told == {"pr": "3", "publish": "true"}
+        assert told == {"pr": "3"}
         given = {
             "GITHUB_TOKEN": github.token,
             "COMMENT_REPORT_DIR": str(artifact),
             "COMMENT_REPO": REPO,
             "COMMENT_PR": told["pr"],
             "COMMENT_SHA": head,
+            "COMMENT_HEAD_REPO": REPO,
+            "COMMENT_HEAD_REF": "better",
         }
         commented = _run_steps(
             WORKFLOWS / "reusable-comment.yml",

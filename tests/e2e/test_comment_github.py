@@ -19,7 +19,7 @@ import httpx
 import pytest
 
 from tests.checkout import Result
-from tests.standins.github import FakeGitHub
+from tests.standins.github import BOT_LOGIN, FakeGitHub
 from tests.standins.report_dir import HEAD_SHA, report_data, write_report_dir
 
 REPO = "octo/churn"
@@ -117,7 +117,7 @@ def test_second_publish_edits_the_same_comment(setup: Setup) -> None:
 
 def test_our_comment_on_page_two_of_a_busy_pr_is_edited(setup: Setup) -> None:
     setup.fake.add_comments(REPO, PR, [f"review note {n}" for n in range(105)])
-    setup.fake.add_comments(REPO, PR, [MARKER + "\nstale report"])
+    setup.fake.add_comments(REPO, PR, [MARKER + "\nstale report"], author=BOT_LOGIN)
     setup.fake.add_comments(REPO, PR, ["thanks!"])
     setup.publish()
     assert len(setup.fake.comments(REPO, PR)) == 107
@@ -211,3 +211,27 @@ def test_cml_backend_runs_cml_with_in_repo_image_links(setup: Setup) -> None:
         == (setup.report / "images" / "roc.png").read_bytes()
     )
     assert setup.fake.calls("POST", r"/issues/7/comments$") == []  # cml posted, not us
+
+
+def test_a_marker_typed_by_a_user_is_left_alone_and_ours_is_created(setup: Setup) -> None:
+    setup.fake.add_comments(REPO, PR, [MARKER + "\n#### Quality gate: passed ✅ (not ours)"])
+    setup.publish("--head-repo", REPO, "--head-ref", "feature")
+    first, ours = setup.fake.comments(REPO, PR)
+    assert first["body"].endswith("(not ours)") and first["user"]["login"] == "octocat"
+    assert ours["user"]["login"] == BOT_LOGIN and "test.log_loss" in ours["body"]
+
+
+def test_a_report_naming_a_pr_of_another_branch_is_refused(setup: Setup) -> None:
+    run = setup.comment(
+        "--backend", "github", "--head-repo", "mallory/churn", "--head-ref", "feature",
+        token=setup.fake.token,
+    )  # fmt: skip
+    assert run.returncode == 1, run.output
+    assert "not an open pull request from mallory/churn:feature" in run.output
+    assert setup.fake.comments(REPO, PR) == [] and setup.fake.calls("PUT") == []
+
+
+def test_a_pr_that_moved_on_gets_nothing_and_exits_0(setup: Setup) -> None:
+    run = setup.publish("--sha", "f" * 40, "--head-repo", REPO, "--head-ref", "feature")
+    assert "not publishing" in " ".join(run.output.split())  # rich wraps the line
+    assert setup.fake.comments(REPO, PR) == [] and setup.fake.calls("PUT") == []

@@ -30,6 +30,7 @@ import httpx
 from tests.standins._server import serving
 
 API_VERSION = "2022-11-28"
+BOT_LOGIN = "github-actions[bot]"
 Answer = tuple[int, dict[str, str], bytes]
 
 
@@ -70,8 +71,14 @@ class _Call:
 class FakeGitHub:
     """GitHub for one token; `fail_next` and `rate_limit_next` script outages."""
 
-    def __init__(self, token: str = "ghs_standin_token_0123456789") -> None:
+    def __init__(
+        self, token: str = "ghs_standin_token_0123456789", *, user: str | None = None
+    ) -> None:
         self.token = token
+        # Who the token is: a user's token answers GET /user; GITHUB_TOKEN (an app's
+        # installation token) gets 403 there and posts as github-actions[bot].
+        self.user = user
+        self.login = user or BOT_LOGIN
         self.repos: dict[str, FakeRepo] = {}
         self.seen: list[Seen] = []
         self._outages: list[Answer] = []
@@ -88,16 +95,29 @@ class FakeGitHub:
         self.repos[name] = repo
         return repo
 
-    def add_pull(self, name: str, number: int, *, head_sha: str) -> None:
-        """An open pull request (and so an issue) with no comments."""
+    def add_pull(
+        self,
+        name: str,
+        number: int,
+        *,
+        head_sha: str,
+        head_ref: str = "feature",
+        head_repo: str | None = None,
+    ) -> None:
+        """An open pull request (and so an issue) with no comments, from `head_repo` (a fork,
+        or by default `name` itself) branch `head_ref`."""
         repo = self.repos[name]
-        repo.pulls[number] = {"number": number, "state": "open", "head": {"sha": head_sha}}
+        head = {"sha": head_sha, "ref": head_ref, "repo": {"full_name": head_repo or name}}
+        repo.pulls[number] = {"number": number, "state": "open", "head": head}
         repo.comments.setdefault(number, [])
 
-    def add_comments(self, name: str, number: int, bodies: list[str]) -> None:
-        """Comments by other people, oldest first."""
+    def add_comments(
+        self, name: str, number: int, bodies: list[str], *, author: str = "octocat"
+    ) -> None:
+        """Comments by `author` (by default someone else than the token), oldest first."""
         for body in bodies:
-            self.repos[name].comments[number].append(self._new_comment(name, number, body))
+            comment = self._new_comment(name, number, body, author=author)
+            self.repos[name].comments[number].append(comment)
 
     def link_git(self, name: str, git_dir: Path) -> None:
         """Pull requests of `name` name branches of this real git repository (pushed to by
@@ -219,6 +239,10 @@ class FakeGitHub:
         self._check_headers(headers, body)
         if self._outages:
             return self._outages.pop(0)
+        if path == "/user" and method == "GET":
+            if self.user is None:
+                raise _RefusedError(403, "Resource not accessible by integration")
+            return 200, {}, _json({"login": self.user, "type": "User"})
         match = re.fullmatch(r"/repos/([^/]+/[^/]+)(/.*)?", path)
         if not match or match[1] not in self.repos:
             raise _RefusedError(404, "Not Found")
@@ -300,13 +324,15 @@ class FakeGitHub:
         if state not in ("open", "closed", "all"):
             raise _RefusedError(422, f"Validation Failed: state {state!r}")
         pulls = self.pulls(call.repo, state=state)
+        if "head" in call.query:  # `user:ref`, the head repository's owner and branch
+            pulls = [p for p in pulls if _head_label(p) == call.query["head"]]
         per_page = min(int(call.query.get("per_page", 30)), 100)
         page = int(call.query.get("page", 1))
         last = max(1, -(-len(pulls) // per_page))
         url = f"{call.base}/repos/{call.repo}/pulls"
         headers = {}
         if page < last:
-            query = urlencode({"state": state, "per_page": per_page, "page": page + 1})
+            query = urlencode({**call.query, "per_page": per_page, "page": page + 1})
             headers["Link"] = f'<{url}?{query}>; rel="next"'
         return 200, headers, _json(pulls[(page - 1) * per_page : page * per_page])
 
@@ -476,14 +502,16 @@ class FakeGitHub:
         repo.commits[sha] = files
         return sha
 
-    def _new_comment(self, name: str, number: int, body: str) -> dict[str, Any]:
+    def _new_comment(
+        self, name: str, number: int, body: str, *, author: str | None = None
+    ) -> dict[str, Any]:
         comment_id = next(self._ids)
         return {
             "id": comment_id,
             "url": f"https://api.github.com/repos/{name}/issues/comments/{comment_id}",
             "html_url": f"https://github.com/{name}/pull/{number}#issuecomment-{comment_id}",
             "body": body,
-            "user": {"login": "github-actions[bot]"},
+            "user": {"login": author or self.login},
             "created_at": _now(),
             "updated_at": _now(),
         }
@@ -502,6 +530,12 @@ def _text_body(body: Any) -> str:
     if len(body["body"]) > 65_536:
         raise _RefusedError(422, "Body is too long (maximum is 65536 characters)")
     return body["body"]
+
+
+def _head_label(pull: dict[str, Any]) -> str:
+    head = pull.get("head", {})
+    owner = str(head.get("repo", {}).get("full_name", "")).split("/")[0]
+    return f"{owner}:{head.get('ref', '')}"
 
 
 def _ref(branch: str, sha: str) -> dict[str, Any]:

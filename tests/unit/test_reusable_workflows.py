@@ -7,11 +7,12 @@ were called at and use this repository's actions through `$/`, never the caller'
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.workflow_steps import LOOP_STEP_IDS, WORKFLOWS, load_yaml, shell_steps
+from tests.workflow_steps import LOOP_STEP_IDS, REPO_ROOT, WORKFLOWS, load_yaml, shell_steps
 
 REUSABLE_PR = WORKFLOWS / "reusable-pr.yml"
 REUSABLE_COMMENT = WORKFLOWS / "reusable-comment.yml"
@@ -95,12 +96,16 @@ def test_publisher_checks_out_nothing_and_validates_before_posting(
     uses = [str(step.get("uses", "")) for step in _steps(publisher)]
     assert not any(use.startswith("actions/checkout@") for use in uses)
     ids = [step.get("id") for step in _steps(publisher)]
-    assert (
-        ids.index("download") < ids.index("validate") < ids.index("target") < ids.index("comment")
-    )
+    assert ids.index("download") < ids.index("validate") < ids.index("comment")
     assert _step(publisher, "validate")["uses"] == "$/.github/actions/validate"
     assert _step(publisher, "download")["with"]["path"].startswith("${{ runner.temp }}/")
-    assert _step(publisher, "comment")["if"] == "steps.target.outputs.publish == 'true'"
+    # The PR is resolved from the API by `mlgitops comment` (head repo, ref and sha).
+    assert _step(publisher, "comment")["with"]["head-repo"] == (
+        "${{ github.event.workflow_run.head_repository.full_name }}"
+    )
+    assert _step(publisher, "comment")["with"]["head-ref"] == (
+        "${{ github.event.workflow_run.head_branch }}"
+    )
     assert _step(publisher, "comment")["with"]["token"] == "${{ secrets.GITHUB_TOKEN }}"
 
 
@@ -128,3 +133,25 @@ def test_oidc_logins_run_only_when_the_caller_asks(
     assert step["uses"].startswith(login)
     ids = [s.get("id") for s in pr["jobs"]["reproduce"]["steps"]]
     assert ids.index(step_id) < ids.index("pull")
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        WORKFLOWS / "pr-comment.yml",
+        REUSABLE_COMMENT,
+        REPO_ROOT / ".github" / "actions" / "comment" / "action.yml",
+        REPO_ROOT / ".github" / "actions" / "validate" / "action.yml",
+    ],
+    ids=lambda path: path.name if path.name != "action.yml" else path.parent.name,
+)
+def test_no_publisher_script_puts_a_token_on_a_command_line(path: Path) -> None:
+    """A token reaches a program through its environment only: argv is visible to every
+    process on the runner (ps, /proc) and ends up in `set -x` traces."""
+    document = load_yaml(path)
+    jobs = document.get("jobs") or {"action": {"steps": document["runs"]["steps"]}}
+    for job in jobs.values():
+        for step in job["steps"]:
+            script = str(step.get("run", ""))
+            assert "TOKEN" not in script and "Authorization" not in script, (path, step)
+            assert "curl" not in script, (path, step)

@@ -18,12 +18,14 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from mlgitops.errors import NotFoundError, UsageError
+from mlgitops.errors import UsageError
 from mlgitops.plugin import plugin_app
 from mlgitops.publish.assets import DEFAULT_BRANCH, upload_images, web_url
 from mlgitops.publish.cml import find_cml, publish_with_cml
 from mlgitops.publish.comment import build_body, linked_images, upsert_comment
 from mlgitops.publish.github import DEFAULT_API_URL, GitHubClient, make_http_client
+from mlgitops.publish.images import read_images
+from mlgitops.publish.target import resolve_pull
 
 logger = logging.getLogger(__name__)
 
@@ -59,16 +61,10 @@ def read_report_dir(folder: Path) -> ReportFiles:
         )
     markdown = report_md.read_text(encoding="utf-8")
     gate_md = folder / "gate.md"
-    images = {}
-    for name in linked_images(markdown):
-        image = folder / "images" / name
-        if not image.is_file():
-            raise UsageError(f"{report_md} links images/{name} but {image} is missing")
-        images[name] = image.read_bytes()
     return ReportFiles(
         markdown=markdown,
         gate=gate_md.read_text(encoding="utf-8") if gate_md.is_file() else None,
-        images=images,
+        images=read_images(folder, linked_images(markdown)),
         head_sha=_head_sha(folder / "report.json"),
     )
 
@@ -94,12 +90,18 @@ def publish(
     backend: Backend,
     assets_branch: str = DEFAULT_BRANCH,
     site: str = "https://github.com",
+    head_repo: str | None = None,
+    head_ref: str | None = None,
+    author: str | None = None,
 ) -> str:
-    """Uploads the images, builds the body and posts it; returns what happened, for the log."""
-    try:
-        client.get_pull(repo, pr)
-    except NotFoundError as error:
-        raise error.with_message(f"{repo} has no pull request #{pr}") from None
+    """Checks the PR, uploads the images, builds the body and posts it; returns what happened.
+
+    `head_repo`/`head_ref`: where GitHub says the run's commit came from (the PR must be open
+    from there); `author`: the login our comment is written by (default: the token's).
+    """
+    moved_on = resolve_pull(client, repo, pr, sha=sha, head_repo=head_repo, head_ref=head_ref)
+    if moved_on is not None:
+        return f"comment: {moved_on}"
     urls = upload_images(
         client, repo, files.images, pr=pr, sha=sha, branch=assets_branch, site=site
     )
@@ -110,7 +112,7 @@ def publish(
     if chosen is Backend.cml:
         publish_with_cml(body, repo=repo, pr=pr, site=site)
         return f"comment: published with cml on {site}/{repo}/pull/{pr}"
-    action, comment = upsert_comment(client, repo, pr, body)
+    action, comment = upsert_comment(client, repo, pr, body, author=author or client.identity())
     return f"comment: {action} {comment.get('html_url') or comment.get('id')}"
 
 
@@ -136,6 +138,20 @@ def comment(
     assets_branch: Annotated[
         str, typer.Option("--assets-branch", help="The branch of the repo that holds the images.")
     ] = DEFAULT_BRANCH,
+    head_repo: Annotated[
+        str | None,
+        typer.Option("--head-repo", help="OWNER/NAME the PR comes from (workflow_run's)."),
+    ] = None,
+    head_ref: Annotated[
+        str | None, typer.Option("--head-ref", help="The PR's branch (workflow_run's).")
+    ] = None,
+    author: Annotated[
+        str | None,
+        typer.Option(
+            "--author",
+            help="The login the token posts as (default: GET /user, else github-actions[bot]).",
+        ),
+    ] = None,
 ) -> None:
     """Token from GITHUB_TOKEN; API from GITHUB_API_URL (default https://api.github.com)."""
     token = os.environ.get("GITHUB_TOKEN", "").strip()
@@ -164,5 +180,8 @@ def comment(
             backend=backend,
             assets_branch=assets_branch,
             site=web_url(api_url),
+            head_repo=head_repo or None,
+            head_ref=head_ref or None,
+            author=author or None,
         )
     Console(stderr=True).print(outcome, highlight=False, markup=False)

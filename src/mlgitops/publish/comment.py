@@ -97,10 +97,12 @@ def fit_limit(body: str, limit: int = COMMENT_LIMIT) -> str:
 
 
 def upsert_comment(
-    client: GitHubClient, repo: str, pr: int, body: str
+    client: GitHubClient, repo: str, pr: int, body: str, *, author: str
 ) -> tuple[str, dict[str, Any]]:
     """Edits our comment on the PR, or creates it; returns ("updated"|"created", comment).
 
+    Ours is a comment that opens with the marker AND was written by `author` (the token's
+    login): anyone can type the marker, and their comment is never edited nor deleted.
     A create that fails with a 5xx may still have happened, so before trying again it looks
     for the marker once more: one comment per PR, whatever the network does.
     """
@@ -110,6 +112,7 @@ def upsert_comment(
             comment
             for comment in client.list_issue_comments(repo, pr)
             if str(comment.get("body") or "").startswith(tag)
+            and (comment.get("user") or {}).get("login") == author
         ]
         if ours:
             for duplicate in ours[1:]:

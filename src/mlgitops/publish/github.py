@@ -22,6 +22,7 @@ from mlgitops.http import Remote, RestClient, RetryPolicy, make_client
 
 API_VERSION = "2022-11-28"
 DEFAULT_API_URL = "https://api.github.com"
+ACTIONS_BOT = "github-actions[bot]"  # who GITHUB_TOKEN's comments are written by
 _PAGE = {"per_page": 100}  # GitHub's largest page
 GITHUB = Remote(
     name="GitHub",
@@ -66,6 +67,14 @@ class GitHubClient(RestClient):
 
     remote = GITHUB
     retry = RetryPolicy(attempts=5, backoff=1.0, max_wait=120.0)
+
+    def identity(self) -> str:
+        """The login the token posts as: a user's, or github-actions[bot] for GITHUB_TOKEN
+        (an app's installation token, which GET /user refuses with 403)."""
+        try:
+            return str(self.request_object("GET", "user")["login"])
+        except ForbiddenError:
+            return ACTIONS_BOT
 
     # Comments on a pull request are issue comments.
     def list_issue_comments(self, repo: str, number: int) -> list[dict[str, Any]]:
@@ -129,9 +138,15 @@ class GitHubClient(RestClient):
         return str(answer["commit"]["sha"])
 
     # Pull requests (the retraining PR).
-    def list_pulls(self, repo: str, *, state: str = "open") -> list[dict[str, Any]]:
-        """Every pull request in `state` (open, closed, all), page by page."""
-        return list(self.pages(f"repos/{repo}/pulls", params={**_PAGE, "state": state}))
+    def list_pulls(
+        self, repo: str, *, state: str = "open", head: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Every pull request in `state` (open, closed, all), from `head` (`owner:branch`)
+        when given, page by page."""
+        params: dict[str, Any] = {**_PAGE, "state": state}
+        if head is not None:
+            params["head"] = head
+        return list(self.pages(f"repos/{repo}/pulls", params=params))
 
     def create_pull(
         self, repo: str, *, title: str, head: str, base: str, body: str

@@ -17,6 +17,7 @@ from mlgitops.publish.comment import (
 )
 from mlgitops.publish.github import GitHubClient
 from mlgitops.report.markdown import render_markdown
+from tests.standins.github import BOT_LOGIN as BOT
 from tests.standins.github import FakeGitHub
 from tests.standins.report_dir import report_data, report_markdown
 from tests.unit.mlgitops.publish.conftest import PR, REPO
@@ -85,9 +86,9 @@ def test_a_short_body_is_left_alone() -> None:
 
 def test_first_publish_creates_and_the_next_edits(client: GitHubClient, fake: FakeGitHub) -> None:
     fake.add_comments(REPO, PR, ["LGTM"])
-    action, first = upsert_comment(client, REPO, PR, marker(PR) + "\nrun 1")
+    action, first = upsert_comment(client, REPO, PR, marker(PR) + "\nrun 1", author=BOT)
     assert action == "created"
-    action, second = upsert_comment(client, REPO, PR, marker(PR) + "\nrun 2")
+    action, second = upsert_comment(client, REPO, PR, marker(PR) + "\nrun 2", author=BOT)
     assert action == "updated" and second["id"] == first["id"]
     bodies = [c["body"] for c in fake.comments(REPO, PR)]
     assert bodies == ["LGTM", marker(PR) + "\nrun 2"]
@@ -97,9 +98,9 @@ def test_our_comment_on_page_two_is_edited_not_duplicated(
     client: GitHubClient, fake: FakeGitHub
 ) -> None:
     fake.add_comments(REPO, PR, [f"review {n}" for n in range(120)])
-    fake.add_comments(REPO, PR, [marker(PR) + "\nold report"])
+    fake.add_comments(REPO, PR, [marker(PR) + "\nold report"], author=BOT)
     fake.add_comments(REPO, PR, ["a later remark"])
-    action, _ = upsert_comment(client, REPO, PR, marker(PR) + "\nnew report")
+    action, _ = upsert_comment(client, REPO, PR, marker(PR) + "\nnew report", author=BOT)
     assert action == "updated"
     ours = [c for c in fake.comments(REPO, PR) if c["body"].startswith(marker(PR))]
     assert [c["body"] for c in ours] == [marker(PR) + "\nnew report"]
@@ -110,7 +111,7 @@ def test_our_comment_on_page_two_is_edited_not_duplicated(
 def test_only_our_marker_for_this_pr_counts(client: GitHubClient, fake: FakeGitHub) -> None:
     fake.add_comments(REPO, PR, [marker(PR + 1) + "\nanother PR's report"])
     fake.add_comments(REPO, PR, ["> " + marker(PR) + "\n> quoted by a reviewer"])
-    action, _ = upsert_comment(client, REPO, PR, marker(PR) + "\nreport")
+    action, _ = upsert_comment(client, REPO, PR, marker(PR) + "\nreport", author=BOT)
     assert action == "created"
     assert len(fake.comments(REPO, PR)) == 3
 
@@ -118,8 +119,10 @@ def test_only_our_marker_for_this_pr_counts(client: GitHubClient, fake: FakeGitH
 def test_duplicates_left_by_a_race_are_folded_into_one(
     client: GitHubClient, fake: FakeGitHub
 ) -> None:
-    fake.add_comments(REPO, PR, [marker(PR) + "\nfirst", "human", marker(PR) + "\nsecond"])
-    upsert_comment(client, REPO, PR, marker(PR) + "\nlatest")
+    fake.add_comments(REPO, PR, [marker(PR) + "\nfirst"], author=BOT)
+    fake.add_comments(REPO, PR, ["human"])
+    fake.add_comments(REPO, PR, [marker(PR) + "\nsecond"], author=BOT)
+    upsert_comment(client, REPO, PR, marker(PR) + "\nlatest", author=BOT)
     assert [c["body"] for c in fake.comments(REPO, PR)] == [marker(PR) + "\nlatest", "human"]
 
 
@@ -128,7 +131,7 @@ def test_a_create_whose_answer_was_lost_is_not_repeated(
 ) -> None:
     """GitHub made the comment but answered 502: the retry finds it and edits it."""
     fake.lose_next(1, method="POST")
-    action, _ = upsert_comment(client, REPO, PR, marker(PR) + "\nreport")
+    action, _ = upsert_comment(client, REPO, PR, marker(PR) + "\nreport", author=BOT)
     bodies = [c["body"] for c in fake.comments(REPO, PR)]
     assert bodies == [marker(PR) + "\nreport"]
     assert action == "updated"
@@ -139,6 +142,38 @@ def test_a_create_that_keeps_failing_gives_up(
 ) -> None:
     fake.fail_next(50)
     with pytest.raises(ServerError):
-        upsert_comment(client, REPO, PR, marker(PR) + "\nreport")
+        upsert_comment(client, REPO, PR, marker(PR) + "\nreport", author=BOT)
     assert fake.comments(REPO, PR) == []
     assert len(waits) >= 4  # the client's own backoff on each listing, and between creates
+
+
+def test_a_marker_typed_by_someone_else_is_never_edited_nor_deleted(
+    client: GitHubClient, fake: FakeGitHub
+) -> None:
+    """Anyone can start a comment with the marker: before ours it is not edited, after ours
+    it is not deleted as a duplicate."""
+    fake.add_comments(REPO, PR, [marker(PR) + "\nQuality gate: passed (says mallory)"])
+    action, ours = upsert_comment(client, REPO, PR, marker(PR) + "\nreport", author=BOT)
+    assert action == "created"
+    fake.add_comments(REPO, PR, [marker(PR) + "\na later impostor"], author="mallory")
+    action, again = upsert_comment(client, REPO, PR, marker(PR) + "\nreport 2", author=BOT)
+    assert action == "updated" and again["id"] == ours["id"]
+    bodies = [c["body"] for c in fake.comments(REPO, PR)]
+    assert bodies == [
+        marker(PR) + "\nQuality gate: passed (says mallory)",
+        marker(PR) + "\nreport 2",
+        marker(PR) + "\na later impostor",
+    ]
+    assert fake.calls("DELETE") == []
+
+
+@pytest.mark.parametrize("user", [None, "mlgitops-bot"])
+def test_the_identity_is_the_tokens_user_or_the_actions_bot(user: str | None) -> None:
+    """GET /user names a user token's login; GITHUB_TOKEN gets 403 and posts as the bot."""
+    import httpx
+
+    from mlgitops.publish.github import make_http_client
+
+    fake = FakeGitHub(user=user)
+    with make_http_client(fake.token, transport=httpx.MockTransport(fake)) as http:
+        assert GitHubClient(http).identity() == (user or BOT)
