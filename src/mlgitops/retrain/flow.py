@@ -15,10 +15,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from mlgitops.errors import CheckFailedError, UsageError
+from mlgitops.errors import CheckFailedError, RemoteError, UsageError
 from mlgitops.publish.assets import upload_images
 from mlgitops.publish.github import GitHubClient
 from mlgitops.retrain.body import linked_images, pull_body
+from mlgitops.retrain.branch import COMMIT_PREFIX, new_branch, ours_without_pull
 from mlgitops.retrain.pull_request import OpenPull, find_open_pull, open_or_update
 from mlgitops.retrain.settings import RetrainSettings
 from mlgitops.retrain.snapshot import (
@@ -36,7 +37,6 @@ from mlgitops.retrain.workspace import Workspace
 logger = logging.getLogger(__name__)
 
 Progress = Callable[[str], None]
-_MAX_SAME_DAY_BRANCHES = 20
 
 
 @dataclass(frozen=True)
@@ -63,16 +63,6 @@ class Outcome:
     branch: str | None = None
     number: int | None = None
     body: str | None = None
-
-
-def _new_branch(workspace: Workspace, prefix: str, today: date) -> str:
-    """retrain/<date>, or retrain/<date>-2... when a closed PR's branch is still there."""
-    name = f"{prefix}{today.isoformat()}"
-    for attempt in range(1, _MAX_SAME_DAY_BRANCHES + 1):
-        candidate = name if attempt == 1 else f"{name}-{attempt}"
-        if not workspace.remote_branch_exists(candidate):
-            return candidate
-    raise UsageError(f"origin has {_MAX_SAME_DAY_BRANCHES} branches {name}-*; delete old ones")
 
 
 def _read_tracked(root: Path, data: Path, *, rev: str, text: bool) -> pd.DataFrame:
@@ -110,6 +100,7 @@ class _Start:
     branch: str
     base_rev: str
     existing: OpenPull | None
+    orphan: bool = False  # an earlier run pushed `branch` but opened no PR: reuse it
 
 
 def _choose_start(
@@ -125,7 +116,11 @@ def _choose_start(
     if existing is not None:
         progress(f"open retraining PR #{existing.number} ({existing.branch}): updating it")
         return _Start(workspace.fetch(existing.branch), existing.branch, base_rev, existing)
-    branch = _new_branch(workspace, settings.branch_prefix, request.today)
+    orphaned = ours_without_pull(workspace, client, request.repo)
+    branch, orphan = new_branch(workspace, settings.branch_prefix, request.today, orphaned)
+    if orphan:
+        progress(f"{branch} was pushed by an earlier run that opened no PR: reusing it")
+        return _Start(workspace.fetch(branch), branch, base_rev, None, orphan=True)
     return _Start(base_rev, branch, base_rev, None)
 
 
@@ -169,7 +164,7 @@ def _commit_pointer(
         progress(f"{start.branch} already has this snapshot")
         return
     message = (
-        f"Retrain: {settings.data} with {change.added} new and {change.updated} updated "
+        f"{COMMIT_PREFIX}{settings.data} with {change.added} new and {change.updated} updated "
         f"labelled rows ({change.rows_before} -> {change.rows_after})\n\n"
         f"Drift: {', '.join(verdict.drifted) or 'policy'}; {verdict.rows} logged rows."
     )
@@ -186,7 +181,9 @@ def _publish(
     head: str,
     progress: Progress,
 ) -> tuple[str, int, str]:
-    """Opens or updates the PR; the drift pictures go to the assets branch and are linked."""
+    """Opens or updates the PR and completes it (drift pictures on the assets branch, linked
+    in the body) before the optional labels, so a failure there leaves a whole PR; a re-run
+    finds it open and does every step again, each one idempotent."""
     assert request.repo is not None
     settings, verdict = request.settings, request.verdict
 
@@ -198,13 +195,21 @@ def _publish(
 
     action, number, url = open_or_update(
         client, request.repo, existing=start.existing, branch=start.branch, base=request.base,
-        title=settings.pr_title, body=body(), labels=settings.pr_labels,
+        title=settings.pr_title, body=body(),
     )  # fmt: skip
     images = _pictures(verdict)
     if images:  # their path holds the PR's number: uploaded once it is known, then linked
         progress(f"uploading {len(images)} drift picture(s) to the assets branch")
         urls = upload_images(client, request.repo, images, pr=number, sha=head, site=request.site)
         client.update_pull(request.repo, number, body=body(urls))
+    if settings.pr_labels:
+        try:
+            client.add_labels(request.repo, number, list(settings.pr_labels))
+        except RemoteError as error:
+            raise RemoteError(
+                f"PR #{number} is {action} and complete (body and pictures), but adding its "
+                f"labels failed: {error}. A re-run adds them"
+            ) from None
     return action, number, url
 
 
@@ -238,16 +243,16 @@ def retrain_pr(request: RetrainRequest, client: GitHubClient | None, progress: P
         f"{change.updated} updated, {change.unchanged} unchanged) from {len(files)} file(s)"
     )
     reported = change  # the PR body compares with the base branch, not with the PR's last push
-    if start.existing is not None:
+    if start.rev != start.base_rev:  # an open PR's branch, or one an earlier run left
         on_base = _read_tracked(request.root, settings.data, rev=start.base_rev, text=text)
         reported = merge_labelled(on_base, labelled, id_column=settings.id_column)[1]
 
     if not change.changed:
-        if start.existing is None:
+        if start.existing is None and not start.orphan:
             message = f"retraining is due, but {incoming} has no new labelled rows; nothing to open"
             return Outcome("nothing new", message, change)
-        # the open PR has these rows already: refresh its drift report only
-        progress(f"PR #{start.existing.number} already has these rows")
+        # the branch has these rows already: refresh the open PR's report, or open the PR
+        progress(f"{start.branch} already has these rows")
         head = workspace.git("rev-parse", start.rev)
     else:
         write_table(snapshot, request.root / settings.data)

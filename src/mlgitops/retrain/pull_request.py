@@ -39,6 +39,13 @@ def find_open_pull(client: GitHubClient, repo: str, *, prefix: str) -> OpenPull 
     return found[-1]
 
 
+def ever_had_a_pull(client: GitHubClient, repo: str, branch: str) -> bool:
+    """Whether `branch` of `repo` is the head of any pull request, open or closed."""
+    owner = repo.split("/")[0]
+    query = {"state": "all", "head": f"{owner}:{branch}", "per_page": 100}
+    return any(True for _ in client.pages(f"repos/{repo}/pulls", params=query))
+
+
 def open_or_update(
     client: GitHubClient,
     repo: str,
@@ -48,15 +55,13 @@ def open_or_update(
     base: str,
     title: str,
     body: str,
-    labels: tuple[str, ...],
 ) -> tuple[str, int, str]:
-    """('opened' | 'updated', number, url) for the retraining pull request."""
+    """('opened' | 'updated', number, url) for the retraining pull request; its labels are
+    added last (`flow._publish`), once body and pictures are in place."""
     if existing is not None:
         answer = client.update_pull(repo, existing.number, body=body)
         action, number = "updated", existing.number
     else:
         answer = client.create_pull(repo, title=title, head=branch, base=base, body=body)
         action, number = "opened", int(answer["number"])
-    if labels:
-        client.add_labels(repo, number, list(labels))
     return action, number, str(answer.get("html_url", ""))

@@ -7,10 +7,15 @@ import subprocess
 from datetime import date
 from pathlib import Path
 
-from mlgitops.retrain.flow import _new_branch
+import httpx
+
+from mlgitops.publish.github import GitHubClient, make_http_client
+from mlgitops.retrain.branch import COMMIT_PREFIX, new_branch, ours_without_pull
 from mlgitops.retrain.workspace import Workspace
+from tests.standins.github import FakeGitHub
 
 DAY = date(2026, 11, 23)
+REPO = "octo/churn"
 
 
 def _git(*args: str, cwd: Path) -> None:
@@ -27,8 +32,35 @@ def test_the_branch_is_the_date_or_the_next_free_suffix(tmp_path: Path) -> None:
     _git("commit", "--quiet", "--allow-empty", "-m", "first", cwd=clone)
     _git("push", "--quiet", "origin", "HEAD:refs/heads/main", cwd=clone)
     workspace = Workspace(clone)
-    assert _new_branch(workspace, "retrain/", DAY) == "retrain/2026-11-23"
+    assert new_branch(workspace, "retrain/", DAY) == ("retrain/2026-11-23", False)
     # A closed PR's branch of the same day is still on origin: never push over it.
     for name in ("retrain/2026-11-23", "retrain/2026-11-23-2"):
         _git("push", "--quiet", "origin", f"HEAD:refs/heads/{name}", cwd=clone)
-    assert _new_branch(workspace, "retrain/", DAY) == "retrain/2026-11-23-3"
+    assert new_branch(workspace, "retrain/", DAY) == ("retrain/2026-11-23-3", False)
+
+
+def test_a_branch_an_earlier_run_pushed_without_a_pr_is_reused(tmp_path: Path) -> None:
+    """A 5xx on opening the PR left retrain/<date> pushed with no PR: the re-run reuses it
+    rather than opening retrain/<date>-2 beside an orphan (issue 18, item 8)."""
+    bare, clone = tmp_path / "origin.git", tmp_path / "clone"
+    _git("init", "--quiet", "--bare", "--initial-branch=main", str(bare), cwd=tmp_path)
+    _git("clone", "--quiet", str(bare), str(clone), cwd=tmp_path)
+    _git("commit", "--quiet", "--allow-empty", "-m", "first", cwd=clone)
+    _git("push", "--quiet", "origin", "HEAD:refs/heads/main", cwd=clone)
+    person = "HEAD:refs/heads/retrain/2026-11-23-2"  # a person's branch, not ours
+    _git("push", "--quiet", "origin", person, cwd=clone)
+    _git("commit", "--quiet", "--allow-empty", "-m", f"{COMMIT_PREFIX}data/raw/t.csv", cwd=clone)
+    _git("push", "--quiet", "origin", "HEAD:refs/heads/retrain/2026-11-23", cwd=clone)
+    fake = FakeGitHub()
+    fake.add_repo(REPO)
+    workspace = Workspace(clone)
+    transport = httpx.MockTransport(fake)
+    with make_http_client(fake.token, base_url="https://api.github.test", transport=transport) as h:
+        orphaned = ours_without_pull(workspace, GitHubClient(h, sleep=lambda _: None), REPO)
+        assert new_branch(workspace, "retrain/", DAY, orphaned) == ("retrain/2026-11-23", True)
+        # Once it has had a PR (closed since), it is never reused; nor is a branch whose last
+        # commit is not a retraining commit.
+        fake.add_pull(REPO, 7, head_sha="0" * 40, head_ref="retrain/2026-11-23")
+        fake.repos[REPO].pulls[7]["state"] = "closed"
+        assert new_branch(workspace, "retrain/", DAY, orphaned) == ("retrain/2026-11-23-3", False)
+    assert fake.calls("GET", "/pulls$"), "the stand-in was asked about the branch's PRs"
