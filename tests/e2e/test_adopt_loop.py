@@ -120,6 +120,7 @@ def test_init_then_a_pull_request_gets_one_comment(tmp_path: Path) -> None:
 
     github = FakeGitHub()
     github.add_repo(REPO)
+    github.add_files(REPO, {"params.yaml": (main / "params.yaml").read_bytes()})  # the base's
     github.add_pull(REPO, 3, head_sha=head, head_ref="better")
     publisher = tmp_path / "publisher"  # nothing checked out: the job runs no code of the team's
     publisher.mkdir()

@@ -96,6 +96,8 @@ def loop(golden: Golden, tmp_path_factory: pytest.TempPathFactory) -> Iterator[L
     origin = make_origin(golden.checkout.copy_to(root / "main" / "repo"), root)
     github = FakeGitHub()
     github.add_repo(REPO)
+    # The base's policy, which the publisher reads at the PR's base commit.
+    github.add_files(REPO, {"params.yaml": (origin.main.path / "params.yaml").read_bytes()})
     with github.serve() as api_url:
         yield Loop(origin, github, api_url, root, {"MPLCONFIGDIR": str(root / "matplotlib")})
 

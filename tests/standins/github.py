@@ -108,8 +108,17 @@ class FakeGitHub:
         or by default `name` itself) branch `head_ref`."""
         repo = self.repos[name]
         head = {"sha": head_sha, "ref": head_ref, "repo": {"full_name": head_repo or name}}
-        repo.pulls[number] = {"number": number, "state": "open", "head": head}
+        base_sha = repo.branches[repo.default_branch]
+        base = {"ref": repo.default_branch, "sha": base_sha, "repo": {"full_name": name}}
+        repo.pulls[number] = {"number": number, "state": "open", "head": head, "base": base}
         repo.comments.setdefault(number, [])
+
+    def add_files(self, name: str, files: dict[str, bytes]) -> str:
+        """Commits `files` on the default branch (before PRs are added: their base); its sha."""
+        repo = self.repos[name]
+        head = repo.branches[repo.default_branch]
+        repo.branches[repo.default_branch] = self._commit(repo, {**repo.commits[head], **files})
+        return repo.branches[repo.default_branch]
 
     def add_comments(
         self, name: str, number: int, bodies: list[str], *, author: str = "octocat"
@@ -465,7 +474,8 @@ class FakeGitHub:
 
     def _get_file(self, call: _Call) -> Answer:
         repo = self.repos[call.repo]
-        commit = repo.branches.get(call.query.get("ref", repo.default_branch), "")
+        ref = call.query.get("ref", repo.default_branch)
+        commit = ref if ref in repo.commits else repo.branches.get(ref, "")  # a sha or a branch
         data = repo.commits.get(commit, {}).get(call.found[1])
         if data is None:
             raise _RefusedError(404, "Not Found")

@@ -19,6 +19,7 @@ import typer
 from rich.console import Console
 
 from mlgitops.errors import UsageError
+from mlgitops.gate import load_report
 from mlgitops.plugin import plugin_app
 from mlgitops.publish.assets import DEFAULT_BRANCH, upload_images, web_url
 from mlgitops.publish.cml import find_cml, publish_with_cml
@@ -26,6 +27,7 @@ from mlgitops.publish.comment import build_body, linked_images, upsert_comment
 from mlgitops.publish.github import DEFAULT_API_URL, GitHubClient, make_http_client
 from mlgitops.publish.images import read_images
 from mlgitops.publish.target import resolve_pull
+from mlgitops.publish.trusted import base_gate, fork_note, report_body
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +51,21 @@ class ReportFiles:
     gate: str | None
     images: dict[str, bytes]
     head_sha: str | None
+    report: dict[str, Any] | None = None  # report.json, when the body was rendered from it
+
+
+def read_report_json(folder: Path) -> ReportFiles:
+    """The body rendered from report.json alone (inert), its plots' images; for the trusted side."""
+    report = load_report(folder / "report.json")
+    markdown, names = report_body(report)
+    head = (report.get("head") or {}).get("sha")
+    return ReportFiles(
+        markdown=markdown,
+        gate=None,
+        images=read_images(folder, names),
+        head_sha=head if isinstance(head, str) and head else None,
+        report=report,
+    )
 
 
 def read_report_dir(folder: Path) -> ReportFiles:
@@ -93,19 +110,26 @@ def publish(
     head_repo: str | None = None,
     head_ref: str | None = None,
     author: str | None = None,
+    base_params: str | None = None,
 ) -> str:
     """Checks the PR, uploads the images, builds the body and posts it; returns what happened.
 
     `head_repo`/`head_ref`: where GitHub says the run's commit came from (the PR must be open
-    from there); `author`: the login our comment is written by (default: the token's).
+    from there); `author`: the login our comment is written by (default: the token's);
+    `base_params`: the gate is decided here with this file's policy at the PR's base commit.
     """
-    moved_on = resolve_pull(client, repo, pr, sha=sha, head_repo=head_repo, head_ref=head_ref)
+    pull, moved_on = resolve_pull(client, repo, pr, sha=sha, head_repo=head_repo, head_ref=head_ref)
     if moved_on is not None:
         return f"comment: {moved_on}"
+    gate_md = files.gate
+    if base_params is not None and files.report is not None:
+        base_sha = str(pull.get("base", {}).get("sha", ""))
+        verdict = base_gate(client, repo, files.report, base_sha=base_sha, params=base_params)
+        gate_md = fork_note(repo, head_repo) + "\n" + verdict
     urls = upload_images(
         client, repo, files.images, pr=pr, sha=sha, branch=assets_branch, site=site
     )
-    body = build_body(files.markdown, pr=pr, gate_md=files.gate, image_urls=urls)
+    body = build_body(files.markdown, pr=pr, gate_md=gate_md, image_urls=urls)
     chosen = backend
     if backend is Backend.auto:
         chosen = Backend.cml if find_cml() else Backend.github
@@ -152,6 +176,14 @@ def comment(
             help="The login the token posts as (default: GET /user, else github-actions[bot]).",
         ),
     ] = None,
+    base_params: Annotated[
+        str | None,
+        typer.Option(
+            "--base-params",
+            help="Write the comment from report.json alone and decide the gate with this params "
+            "file read at the PR's base commit (what the trusted workflows do).",
+        ),
+    ] = None,
 ) -> None:
     """Token from GITHUB_TOKEN; API from GITHUB_API_URL (default https://api.github.com)."""
     token = os.environ.get("GITHUB_TOKEN", "").strip()
@@ -162,7 +194,7 @@ def comment(
         )
     if not _REPO.match(repo):
         raise UsageError(f"--repo {repo!r} is not OWNER/NAME; pass it like octo-org/models")
-    files = read_report_dir(report_dir)
+    files = read_report_json(report_dir) if base_params else read_report_dir(report_dir)
     head = (sha or files.head_sha or "").lower()
     if not _SHA.match(head):
         raise UsageError(
@@ -183,5 +215,6 @@ def comment(
             head_repo=head_repo or None,
             head_ref=head_ref or None,
             author=author or None,
+            base_params=base_params or None,
         )
     Console(stderr=True).print(outcome, highlight=False, markup=False)

@@ -22,8 +22,8 @@ def resolve_pull(
     sha: str,
     head_repo: str | None = None,
     head_ref: str | None = None,
-) -> str | None:
-    """None when `pr` may get the report; else why not (it moved on to a newer commit).
+) -> tuple[dict[str, Any], str | None]:
+    """(the PR, None) when `pr` may get the report; else (the PR, why not: it moved on).
 
     CheckFailedError when `pr` is not an open PR from `head_repo`:`head_ref`: an artifact
     naming someone else's PR is never published.
@@ -31,8 +31,9 @@ def resolve_pull(
     pull = _pull(client, repo, pr, head_repo=head_repo, head_ref=head_ref)
     current = str(pull.get("head", {}).get("sha", ""))
     if current != sha:
-        return f"PR #{pr} is at {current[:12]}, this report is for {sha[:12]}; not publishing it"
-    return None
+        why = f"PR #{pr} is at {current[:12]}, this report is for {sha[:12]}; not publishing it"
+        return pull, why
+    return pull, None
 
 
 def _pull(

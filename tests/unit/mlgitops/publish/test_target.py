@@ -16,11 +16,11 @@ SHA = "a" * 40  # the conftest's PR #7 is at this commit, from octo/churn:featur
 def test_the_open_pr_from_the_runs_branch_at_the_runs_commit_is_the_target(
     client: GitHubClient,
 ) -> None:
-    assert resolve_pull(client, REPO, PR, sha=SHA, head_repo=REPO, head_ref="feature") is None
+    assert resolve_pull(client, REPO, PR, sha=SHA, head_repo=REPO, head_ref="feature")[1] is None
 
 
 def test_a_pr_that_moved_on_is_left_for_the_newer_run(client: GitHubClient) -> None:
-    reason = resolve_pull(client, REPO, PR, sha="b" * 40, head_repo=REPO, head_ref="feature")
+    _, reason = resolve_pull(client, REPO, PR, sha="b" * 40, head_repo=REPO, head_ref="feature")
     assert reason is not None and "not publishing" in reason
 
 
@@ -42,7 +42,9 @@ def test_a_fork_pr_is_resolved_though_the_event_names_no_pr(
 ) -> None:
     fake.add_pull(REPO, 9, head_sha="c" * 40, head_ref="feature", head_repo="mallory/churn")
     assert (
-        resolve_pull(client, REPO, 9, sha="c" * 40, head_repo="mallory/churn", head_ref="feature")
+        resolve_pull(client, REPO, 9, sha="c" * 40, head_repo="mallory/churn", head_ref="feature")[
+            1
+        ]
         is None
     )
     with pytest.raises(CheckFailedError):
@@ -56,7 +58,8 @@ def test_a_branch_with_several_prs_publishes_to_the_one_named(
     fake.add_pull(REPO, 8, head_sha=SHA, head_ref="feature")
     for number in (PR, 8):
         assert (
-            resolve_pull(client, REPO, number, sha=SHA, head_repo=REPO, head_ref="feature") is None
+            resolve_pull(client, REPO, number, sha=SHA, head_repo=REPO, head_ref="feature")[1]
+            is None
         )
     fake.repos[REPO].pulls[8]["state"] = "closed"
     with pytest.raises(CheckFailedError, match="open ones from there: #7"):
