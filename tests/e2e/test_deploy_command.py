@@ -30,6 +30,7 @@ from mlgitops.settings import DeploySettings, parse_settings
 from tests.checkout import Result
 from tests.processes import finish, wait_until, with_default_signals
 from tests.standins.argo import ROLLBACK_FAILURE, SMOKE_FAILURE, FakeArgo
+from tests.standins.cosign import IDENTITY, SIGNED, UNSIGNED, install_cosign
 
 REPO = Path(__file__).resolve().parents[2]
 PARAMS = REPO / "params.yaml"
@@ -419,6 +420,25 @@ def test_a_token_over_plain_http_to_another_host_is_refused_before_any_request(
     # Loopback (a port-forward, this stand-in) is not another host: it goes through.
     assert argo.url.startswith("http://127.0.0.1:")
     assert argo.deploy("--no-wait").returncode == 0
+
+
+@pytest.mark.parametrize("signed", [True, False])
+def test_a_deploy_by_digest_verifies_the_signature_before_submitting(
+    argo: Setup, tmp_path: Path, signed: bool
+) -> None:
+    calls = tmp_path / "cosign-calls"
+    install_cosign(tmp_path / "bin", argo.monkeypatch, calls)
+    image = SIGNED if signed else UNSIGNED
+    run = argo.deploy("--image", image, "--cosign-identity", IDENTITY, "--no-wait")
+    assert len(calls.read_text().splitlines()) == 1
+    if signed:
+        assert run.returncode == 0, run.output
+        assert f"the signature of {image} is {IDENTITY}'s" in run.flat
+        assert argo.fake.run().parameters == {"image": image}  # the digest that was verified
+    else:
+        assert run.returncode == 1, run.output
+        assert "nothing was submitted and the version already serving keeps serving" in run.flat
+        assert argo.fake.seen == []  # the cluster was never asked anything
 
 
 @pytest.fixture(scope="module")

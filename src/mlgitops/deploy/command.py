@@ -56,6 +56,12 @@ _DRY_RUN_OPTION = typer.Option("--dry-run", help="Print what a deploy applies; c
 _INSECURE_OPTION = typer.Option(
     "--insecure-skip-tls-verify", help="Do not verify the server's TLS certificate."
 )
+_IDENTITY_OPTION = typer.Option(
+    help="Verify the image's cosign signature (keyless) for this certificate identity, e.g. "
+    "https://github.com/ORG/REPO/.github/workflows/release.yml@refs/heads/main, before "
+    "submitting; the image must be pinned by digest.",
+)
+_ISSUER_OPTION = typer.Option(help="The OIDC issuer of --cosign-identity's certificate.")
 _PLAIN_HTTP_OPTION = typer.Option(
     "--allow-plain-http",
     envvar="MLGITOPS_ALLOW_PLAIN_HTTP",
@@ -75,6 +81,8 @@ def deploy(
     params: Annotated[Path, params_option("deploy")] = PARAMS,
     insecure_skip_tls_verify: Annotated[bool, _INSECURE_OPTION] = False,
     allow_plain_http: Annotated[bool, _PLAIN_HTTP_OPTION] = False,
+    cosign_identity: Annotated[str | None, _IDENTITY_OPTION] = None,
+    cosign_issuer: Annotated[str, _ISSUER_OPTION] = "https://token.actions.githubusercontent.com",
 ) -> None:
     """Submit the deploy workflow for --image and follow it; exit 0 only when it succeeded."""
     # Imported here: Hera's models take most of a second to import, and only deploy needs them.
@@ -109,6 +117,11 @@ def deploy(
         raise UsageError(f"deploy: --server {server!r} must be https://HOST[:PORT] (or http://)")
     # Whole lines in CI logs (no wrapping at 80 columns); names are never read as markup.
     console = Console(stderr=True, highlight=False, markup=False, soft_wrap=True)
+    if cosign_identity is not None:  # before anything reaches the cluster
+        from mlgitops.deploy.signature import verify
+
+        verify(image, identity=cosign_identity, issuer=cosign_issuer)
+        console.print(f"deploy: the signature of {image} is {cosign_identity}'s (cosign verify)")
     try:
         http = make_http_client(
             server,

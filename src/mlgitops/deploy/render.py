@@ -25,6 +25,7 @@ WORKFLOW_FILE = "workflow-template.yaml"
 RBAC_FILE = "rbac.yaml"
 # A tag that is also a valid label value (what the version label needs).
 _LABEL_VALUE = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?$")
+_DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
 
 
 def documents(docs: Iterable[Mapping[str, Any]]) -> str:
@@ -47,14 +48,18 @@ def rendered(settings: RenderSettings) -> dict[str, str]:
 
 
 def model_version(image: str) -> str:
-    """The image's tag, which the workflow puts in the version label; UsageError if untagged."""
-    name = image.rsplit("/", 1)[-1]
+    """The image's tag, which the workflow puts in the version label; UsageError if untagged.
+
+    An image pinned by digest keeps its tag for the label: NAME:TAG@sha256:<digest>.
+    """
+    named, _, digest = image.partition("@")
+    name = named.rsplit("/", 1)[-1]
     tag = name.rsplit(":", 1)[-1] if ":" in name else ""
-    if "@" in image or not _LABEL_VALUE.match(tag):
+    if (digest and not _DIGEST.fullmatch(digest)) or not _LABEL_VALUE.match(tag):
         raise UsageError(
             f"deploy: image {image!r} needs a tag of letters, digits, '.', '_' or '-' (at most "
-            "63), as REGISTRY/NAME:TAG; release.yml tags it with the Bento version, which "
-            "becomes the model version label"
+            "63), as REGISTRY/NAME:TAG[@sha256:DIGEST]; release.yml tags it with the Bento "
+            "version, which becomes the model version label"
         )
     return tag
 

@@ -47,8 +47,12 @@ from mlgitops.settings.deploy import Amounts, Resources
 # needs nothing but the namespace to find it (deploy.namespace in params.yaml).
 TEMPLATE_NAME = "mlgitops-deploy"
 IMAGE = "image"  # the one parameter a submit must give: the image to roll out
-# The model version label is the image's tag (release.yml tags the image with the Bento tag).
-MODEL_VERSION = "{{=sprig.last(sprig.splitList(':', workflow.parameters.image))}}"
+# The model version label is the image's tag (release.yml tags the image with the Bento tag),
+# also when the image is pinned by digest (NAME:TAG@sha256:...): the part before '@'.
+MODEL_VERSION = (
+    "{{=sprig.last(sprig.splitList(':', "
+    "sprig.first(sprig.splitList('@', workflow.parameters.image))))}}"
+)
 WORKFLOW_IMAGE = "{{workflow.parameters.image}}"
 PREVIOUS_REVISION = "previous-revision"  # global output: the revision serving before this run
 NO_REVISION = "none"  # what record-revision writes when there is no Deployment yet

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -17,9 +18,11 @@ import yaml
 from mlgitops.deploy import workflow
 from mlgitops.settings import DeploySettings, parse_settings
 from tests.standins.argo import FakeArgo, Script
+from tests.standins.cosign import IDENTITY, ISSUER, SIGNED, UNSIGNED, install_cosign
 from tests.workflow_steps import REPO_ROOT, WORKFLOWS, load_yaml, shell_steps
 
 RELEASE = WORKFLOWS / "release.yml"
+VENV_BIN = Path(sys.executable).parent
 
 
 @pytest.fixture(scope="module")
@@ -60,26 +63,29 @@ def test_deploy_secrets_only_reach_the_deploy_step(release: dict[str, Any]) -> N
     deploy = _step(release["jobs"]["deploy"], "deploy")
     assert deploy["with"]["server"] == "${{ secrets.ARGO_SERVER }}"
     assert deploy["with"]["token"] == "${{ secrets.ARGO_TOKEN }}"
-    assert deploy["with"]["image"] == "${{ needs.image.outputs.image }}"
+    assert deploy["with"]["image"] == "${{ needs.image.outputs.pinned }}"
     assert release["jobs"]["deploy"]["environment"] == "production"
     assert release["jobs"]["deploy"]["needs"] == "image"
 
 
 @pytest.mark.parametrize(("script", "code"), [("succeed", 0), ("fail-smoke", 1)])
 def test_the_deploy_step_rolls_out_through_argo_and_fails_with_the_run(
-    tmp_path: Path, script: Script, code: int
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, script: Script, code: int
 ) -> None:
-    """The step as CI runs it (the composite action's shell), against the Argo stand-in."""
+    """The step as CI runs it (the composite action's shell), against the Argo stand-in and
+    a cosign stand-in for which the digest is signed."""
+    install_cosign(tmp_path / "bin", monkeypatch, tmp_path / "calls")
     settings = yaml.safe_load((REPO_ROOT / "params.yaml").read_text())
     fake = FakeArgo(script=script)
     deploy = parse_settings(DeploySettings, settings, section="deploy")
     fake.add_template(workflow.template(deploy).to_dict(), deploy.namespace)
-    image = "ghcr.io/octo/churn-service:v1"
+    image = SIGNED
     with fake.serve() as url:
-        given = {"DEPLOY_IMAGE": image, "ARGO_SERVER": url, "ARGO_TOKEN": fake.token}
+        given = {"DEPLOY_IMAGE": image, "ARGO_SERVER": url, "ARGO_TOKEN": fake.token,
+                 "DEPLOY_COSIGN_IDENTITY": IDENTITY}  # fmt: skip
         (step,) = shell_steps(RELEASE, "deploy", given, ids=["deploy"])
         # Only the polling is faster than in CI; the rest is the step's own environment.
-        env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path)}
+        env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "CALLS": str(tmp_path / "calls")}
         step_env = {**step.env, "DEPLOY_POLL_INTERVAL": "0.05"}
         done = subprocess.run(
             step.argv, cwd=REPO_ROOT, env={**env, **step_env},
@@ -108,6 +114,57 @@ def test_the_image_is_signed_by_digest_keyless(release: dict[str, Any]) -> None:
     assert sign["run"].strip() == 'cosign sign --yes "$DIGEST"'
     assert sign["env"]["DIGEST"] == "${{ steps.push.outputs.digest }}"
     assert "--key" not in RELEASE.read_text()
+
+
+def test_the_deploy_verifies_this_workflows_signature_on_the_digest_it_rolls_out(
+    release: dict[str, Any],
+) -> None:
+    image, deploy = release["jobs"]["image"], release["jobs"]["deploy"]
+    assert image["outputs"]["pinned"] == "${{ steps.push.outputs.pinned }}"
+    ids = [step.get("id") for step in deploy["steps"]]
+    assert ids.index("cosign-install") < ids.index("deploy")
+    install = _step(deploy, "cosign-install")
+    assert install["uses"] == _step(image, "cosign-install")["uses"]  # the same pinned cosign
+    step = _step(deploy, "deploy")
+    assert step["with"]["cosign-identity"] == (
+        "https://github.com/${{ github.repository }}/.github/workflows/release.yml@refs/heads/main"
+    )
+    assert "cosign-issuer" not in step["with"]  # the action's default: GitHub's OIDC issuer
+
+
+@pytest.mark.parametrize("signed", [True, False])
+def test_the_deploy_step_runs_cosign_verify_before_submitting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, signed: bool
+) -> None:
+    """The composite action's shell with the identity release.yml gives, a cosign stand-in."""
+    calls = tmp_path / "calls"
+    install_cosign(tmp_path / "bin", monkeypatch, calls)
+    settings = yaml.safe_load((REPO_ROOT / "params.yaml").read_text())
+    fake = FakeArgo()
+    deploy = parse_settings(DeploySettings, settings, section="deploy")
+    fake.add_template(workflow.template(deploy).to_dict(), deploy.namespace)
+    image = SIGNED if signed else UNSIGNED
+    with fake.serve() as url:
+        given = {"DEPLOY_IMAGE": image, "ARGO_SERVER": url, "ARGO_TOKEN": fake.token,
+                 "DEPLOY_COSIGN_IDENTITY": IDENTITY}  # fmt: skip
+        (step,) = shell_steps(RELEASE, "deploy", given, ids=["deploy"])
+        env = {"PATH": f"{tmp_path / 'bin'}{os.pathsep}{VENV_BIN}{os.pathsep}/usr/bin:/bin",
+               "HOME": str(tmp_path), "CALLS": str(calls)}  # fmt: skip
+        done = subprocess.run(
+            step.argv, cwd=REPO_ROOT, env={**env, **step.env, "DEPLOY_POLL_INTERVAL": "0.05"},
+            capture_output=True, text=True, timeout=120, check=False,
+        )  # fmt: skip
+    assert calls.read_text().splitlines() == [
+        f"verify --certificate-identity {IDENTITY} --certificate-oidc-issuer {ISSUER} "
+        f"--output text {image}"
+    ]
+    if signed:
+        assert done.returncode == 0, done.stdout + done.stderr
+        (run,) = fake.runs.values()
+        assert run.parameters == {"image": image}
+    else:
+        assert done.returncode == 1, done.stdout + done.stderr
+        assert fake.runs == {} and fake.seen == []
 
 
 STAND_INS = {
@@ -155,4 +212,5 @@ def test_the_push_step_tags_with_the_bento_version_and_the_sha(tmp_path: Path) -
         f"docker push ghcr.io/acme-corp/churn-service:{sha}",
     ]
     assert f"image={image}\n" in outputs.read_text()
+    assert f"pinned={image}@sha256:{'d' * 64}\n" in outputs.read_text()
     assert f"digest=ghcr.io/acme-corp/churn-service@sha256:{'d' * 64}\n" in outputs.read_text()

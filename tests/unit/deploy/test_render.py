@@ -123,20 +123,26 @@ def test_a_misspelt_deploy_key_stops_the_deploy_dry_run_with_one_sentence(tmp_pa
 # dry_run with model_version(). Both must give the same label.
 
 _SPRIG = re.compile(
-    r"^\{\{=sprig\.last\(sprig\.splitList\('(?P<sep>.)', workflow\.parameters\.image\)\)\}\}$"
+    r"^\{\{=sprig\.last\(sprig\.splitList\('(?P<sep>.)', sprig\.first\(sprig\.splitList\("
+    r"'(?P<pin>.)', workflow\.parameters\.image\)\)\)\)\}\}$"
 )
 
 
 def _argo_expression(expression: str, image: str) -> str:
-    """Evaluates exactly the form `sprig.last(sprig.splitList(SEP, workflow.parameters.image))`."""
+    """Evaluates exactly the form
+    `sprig.last(sprig.splitList(SEP, sprig.first(sprig.splitList(PIN, ...image))))`."""
     match = _SPRIG.match(expression)
     assert match, f"not the expression form this evaluator knows: {expression}"
-    return image.split(match.group("sep"))[-1]
+    return image.split(match.group("pin"))[0].split(match.group("sep"))[-1]
 
 
 @pytest.mark.parametrize(
     "image",
-    ["ghcr.io/acme/churn-service:2gx4kqhhkoy26ax4", "localhost:5000/churn-service:v1.2_3"],
+    [
+        "ghcr.io/acme/churn-service:2gx4kqhhkoy26ax4",
+        "localhost:5000/churn-service:v1.2_3",
+        "ghcr.io/acme/churn-service:2gx4kqhhkoy26ax4@sha256:" + "d" * 64,  # pinned by digest
+    ],
 )
 def test_the_version_label_the_workflow_computes_is_the_dry_runs(image: str) -> None:
     (step,) = [
@@ -148,12 +154,20 @@ def test_the_version_label_the_workflow_computes_is_the_dry_runs(image: str) -> 
     (argument,) = step["arguments"]["parameters"]
     assert _argo_expression(argument["value"], image) == render.model_version(image)
     deployment = next(yaml.safe_load_all(render.dry_run(deploy_settings(), image)))
-    assert deployment["metadata"]["labels"]["app.kubernetes.io/version"] == image.split(":")[-1]
+    label = image.split("@")[0].split(":")[-1]
+    assert deployment["metadata"]["labels"]["app.kubernetes.io/version"] == label
+    assert deployment["spec"]["template"]["spec"]["containers"][0]["image"] == image
 
 
 @pytest.mark.parametrize(
     "image",
-    ["ghcr.io/acme/churn-service", "ghcr.io/a/b@sha256:" + "0" * 64, "b:-x", "b:" + "v" * 64],
+    [
+        "ghcr.io/acme/churn-service",
+        "ghcr.io/a/b@sha256:" + "0" * 64,  # a digest alone has no tag for the version label
+        "ghcr.io/a/b:v1@sha256:abc",  # not a whole digest
+        "b:-x",
+        "b:" + "v" * 64,
+    ],
 )
 def test_an_image_without_a_usable_tag_is_refused(image: str) -> None:
     with pytest.raises(UsageError, match="needs a tag"):
