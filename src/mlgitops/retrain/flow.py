@@ -252,7 +252,8 @@ def retrain_pr(request: RetrainRequest, client: GitHubClient | None, progress: P
             message = f"retraining is due, but {incoming} has no new labelled rows; nothing to open"
             return Outcome("nothing new", message, change)
         # the branch has these rows already: refresh the open PR's report, or open the PR
-        progress(f"{start.branch} already has these rows")
+        has = f"PR #{start.existing.number}" if start.existing else start.branch
+        progress(f"{has} already has these rows")
         head = workspace.git("rev-parse", start.rev)
     else:
         write_table(snapshot, request.root / settings.data)
