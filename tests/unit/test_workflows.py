@@ -223,7 +223,11 @@ def test_publisher_posts_with_the_token_from_secrets(publisher: dict[str, Any]) 
     assert comment["uses"] == "$/.github/actions/comment"
     assert comment["with"]["token"] == "${{ secrets.GITHUB_TOKEN }}"
     assert comment["with"]["pr"] == "${{ steps.validate.outputs.pr }}"
-    assert comment["if"] == "steps.target.outputs.publish == 'true'"
+    # The PR, the words and the verdict are resolved by `mlgitops comment` itself (issue 18).
+    assert (
+        comment["with"]["head-repo"] == "${{ github.event.workflow_run.head_repository.full_name }}"
+    )
+    assert comment["with"]["base-params"] == "params.yaml"
     action = load_yaml(ACTIONS / "comment" / "action.yml")
     assert action["runs"]["steps"][0]["env"]["GITHUB_TOKEN"] == "${{ inputs.token }}"
 
