@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -59,3 +61,19 @@ def golden(tmp_path_factory: pytest.TempPathFactory) -> Golden:
 def reproduced(golden: Golden, tmp_path: Path) -> Checkout:
     """This test's own copy of the golden checkout: history, DVC cache, remote and outputs."""
     return golden.checkout.copy_to(tmp_path / "repo")
+
+
+@pytest.fixture(autouse=True)
+def argo_requests_fit_the_published_api() -> Iterator[None]:
+    """Fails a test whose code sent the Argo stand-in a request the real server's published
+    API would not take (tests/standins/argo_contract.py); a test that sends one on purpose
+    clears `fake.violations` after checking them."""
+    argo = sys.modules.get("tests.standins.argo")  # not imported: no stand-in was made
+    made: list[Any] = argo.MADE if argo is not None else []
+    made.clear()
+    yield
+    argo = sys.modules.get("tests.standins.argo")
+    made = argo.MADE if argo is not None else []
+    found = [problem for fake in made for problem in fake.violations]
+    made.clear()
+    assert not found, f"requests outside the Argo Server's published API: {found}"

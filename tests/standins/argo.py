@@ -36,13 +36,14 @@ from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 import pydantic
 from hera.workflows.models import WorkflowSubmitRequest
 
 from tests.standins._server import serving
+from tests.standins.argo_contract import violation
 
 Answer = tuple[int, dict[str, str], bytes]
 Script = Literal["succeed", "fail-smoke", "fail-rollback", "hang"]
@@ -54,6 +55,7 @@ SMOKE_FAILURE = "Error (exit code 1)"  # the message of a Pod node whose contain
 ROLLBACK_FAILURE = "Error (exit code 1)"
 _TEMPLATE_LABEL = "workflows.argoproj.io/workflow-template"
 _SUBMIT_FIELDS = {"namespace", "resourceKind", "resourceName", "submitOptions"}
+MADE: list[FakeArgo] = []  # every stand-in made, for the contract check in tests/conftest.py
 
 
 @dataclass(frozen=True)
@@ -96,10 +98,16 @@ class FakeArgo:
     templates: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     runs: dict[tuple[str, str], Run] = field(default_factory=dict)
     seen: list[Seen] = field(default_factory=list)
+    # Requests the published API would not take as sent (tests/standins/argo_contract.py);
+    # tests/conftest.py fails the test that made one.
+    violations: list[str] = field(default_factory=list)
     outages: list[int] = field(default_factory=list)  # statuses to answer next GETs with
     run_outages: list[int] = field(default_factory=list)  # the same, for GETs of a workflow only
     _names: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        MADE.append(self)
 
     def add_template(self, manifest: dict[str, Any], namespace: str) -> None:
         """Stores a WorkflowTemplate (a `to_dict()` of Hera's) as if applied to `namespace`."""
@@ -160,9 +168,13 @@ class FakeArgo:
     # The Argo Server.
     def handle(self, method: str, url: str, headers: dict[str, str], content: bytes) -> Answer:
         """One request, answered as the Argo Server would; recorded in `seen`."""
-        path = urlsplit(url).path
+        parts = urlsplit(url)
+        path = parts.path
         auth = {key.lower(): value for key, value in headers.items()}.get("authorization")
+        problem = _contract(method, path, parts.query, content)
         with self._lock:
+            if problem is not None:
+                self.violations.append(problem)
             status, answer, body = self._route(method, path, auth, content)
             shown = "none" if auth is None else auth.split(" ")[0] + " ***"
             self.seen.append(Seen(method, path, status, shown, body))
@@ -277,6 +289,15 @@ class FakeArgo:
             },
             "status": status,
         }
+
+
+def _contract(method: str, path: str, query: str, content: bytes) -> str | None:
+    """What the published Argo Server API says against this request, if anything."""
+    try:
+        body = json.loads(content) if content else None
+    except ValueError:
+        return f"{method} {path}: the body is not JSON"
+    return violation(method, path, dict(parse_qsl(query, keep_blank_values=True)), body)
 
 
 def _error(code: int, message: str) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from mlgitops.errors import (
     UnauthorizedError,
     UnreachableError,
 )
+from tests.standins import argo_contract
 from tests.standins.argo import SMOKE_FAILURE, FakeArgo
 
 NAMESPACE = "churn"
@@ -456,6 +457,10 @@ def test_the_standin_refuses_a_submit_body_argo_would_refuse(
     assert message in answer.json()["message"]
     assert fake.runs == {}
     assert raw(fake).post(SUBMIT, json=GOOD).status_code == 200  # the good body passes
+    # An unknown field or a list is outside the published API too: the contract saw it.
+    outside = isinstance(body, list) or "parameters" in body
+    assert len(fake.violations) == (1 if outside else 0), fake.violations
+    fake.violations.clear()
 
 
 def test_the_standin_refuses_wrong_paths_methods_and_missing_tokens(fake: FakeArgo) -> None:
@@ -469,3 +474,41 @@ def test_the_standin_refuses_wrong_paths_methods_and_missing_tokens(fake: FakeAr
     assert refused.status_code == 401
     assert refused.json()["code"] == 16
     assert [seen.authorization for seen in fake.seen][-1] == "none"
+    assert fake.violations == ["GET /api/v2/workflows: no such route in the Argo Server API"]
+    fake.violations.clear()
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "query", "body", "problem"),
+    [
+        ("GET", f"/api/v1/workflow-templates/{NAMESPACE}/{TEMPLATE}", {}, None, None),
+        ("GET", f"/api/v1/workflows/{NAMESPACE}/w-1", {}, None, None),
+        ("POST", f"/api/v1/workflows/{NAMESPACE}/submit", {}, GOOD, None),
+        ("GET", "/api/v1/workflowtemplates/ns/t", {}, None, "no such route"),
+        ("PATCH", f"/api/v1/workflows/{NAMESPACE}/w-1", {}, None, "takes ['DELETE', 'GET']"),
+        ("GET", f"/api/v1/workflows/{NAMESPACE}/w-1", {"watch": "1"}, None, "query parameter"),
+        ("POST", f"/api/v1/workflows/{NAMESPACE}/submit", {}, {**GOOD, "image": "x"}, "no field"),
+        ("POST", f"/api/v1/workflows/{NAMESPACE}/submit", {}, [GOOD], "is not a Workflow"),
+        ("GET", f"/api/v1/workflows/{NAMESPACE}/w-1", {}, {"a": 1}, "takes no body"),
+    ],
+)
+def test_the_published_api_check_flags_what_the_real_server_would_not_take(
+    method: str, path: str, query: dict[str, str], body: Any, problem: str | None
+) -> None:
+    """The Argo Server's operations as Hera's generated services declare them (from Argo's
+    swagger): the stand-in records any request outside them (issue 18, item 13)."""
+    found = argo_contract.violation(method, path, query, body)
+    if problem is None:
+        assert found is None
+    else:
+        assert found is not None and problem in found, found
+
+
+def test_the_published_api_has_the_calls_our_client_makes() -> None:
+    names = {op.name: (op.method, op.template) for op in argo_contract.operations()}
+    assert names["get_workflow_template"] == (
+        "GET",
+        "/api/v1/workflow-templates/{namespace}/{name}",
+    )
+    assert names["submit_workflow"] == ("POST", "/api/v1/workflows/{namespace}/submit")
+    assert names["get_workflow"] == ("GET", "/api/v1/workflows/{namespace}/{name}")
