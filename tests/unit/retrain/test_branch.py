@@ -10,9 +10,11 @@ from pathlib import Path
 import httpx
 
 from mlgitops.publish.github import GitHubClient, make_http_client
+from mlgitops.retrain import flow
 from mlgitops.retrain.branch import COMMIT_PREFIX, new_branch, ours_without_pull
 from mlgitops.retrain.workspace import Workspace
 from tests.standins.github import FakeGitHub
+from tests.unit.retrain.test_publish import request_for
 
 DAY = date(2026, 11, 23)
 REPO = "octo/churn"
@@ -64,3 +66,25 @@ def test_a_branch_an_earlier_run_pushed_without_a_pr_is_reused(tmp_path: Path) -
         fake.repos[REPO].pulls[7]["state"] = "closed"
         assert new_branch(workspace, "retrain/", DAY, orphaned) == ("retrain/2026-11-23-3", False)
     assert fake.calls("GET", "/pulls$"), "the stand-in was asked about the branch's PRs"
+
+
+def test_the_run_starts_from_the_orphaned_branch_and_says_so(tmp_path: Path) -> None:
+    bare, clone = tmp_path / "origin.git", tmp_path / "clone"
+    _git("init", "--quiet", "--bare", "--initial-branch=main", str(bare), cwd=tmp_path)
+    _git("clone", "--quiet", str(bare), str(clone), cwd=tmp_path)
+    _git("commit", "--quiet", "--allow-empty", "-m", "first", cwd=clone)
+    _git("push", "--quiet", "origin", "HEAD:refs/heads/main", cwd=clone)
+    _git("commit", "--quiet", "--allow-empty", "-m", f"{COMMIT_PREFIX}data/raw/t.csv", cwd=clone)
+    _git("push", "--quiet", "origin", "HEAD:refs/heads/retrain/2026-11-23", cwd=clone)
+    fake = FakeGitHub()
+    fake.add_repo(REPO)
+    (tmp_path / "report").mkdir()
+    request = request_for(tmp_path / "report")
+    said: list[str] = []
+    transport = httpx.MockTransport(fake)
+    with make_http_client(fake.token, base_url="https://api.github.test", transport=transport) as h:
+        client = GitHubClient(h, sleep=lambda _: None)
+        start = flow._choose_start(request, Workspace(clone), client, said.append)
+    assert (start.branch, start.orphan, start.existing) == ("retrain/2026-11-23", True, None)
+    assert start.rev == "refs/remotes/origin/retrain/2026-11-23" != start.base_rev
+    assert said == ["retrain/2026-11-23 was pushed by an earlier run that opened no PR: reusing it"]
