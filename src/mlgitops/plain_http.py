@@ -41,6 +41,6 @@ def check_plain_http(base_url: str, headers: Mapping[str, str], *, allow: bool |
     if not allow:
         raise UsageError(
             f"refusing to send the token over plain http:// to {url.host}: anyone on the path "
-            f"could read it. Use https://, or, on a network you trust, say so explicitly with "
-            f"--allow-plain-http or {PLAIN_HTTP_VARIABLE}=1"
+            f"could read it. Use https://, or, on a network you trust, say so explicitly: "
+            f"{PLAIN_HTTP_VARIABLE}=1 (or `mlgitops deploy --allow-plain-http`)"
         )

@@ -77,6 +77,21 @@ def test_a_repo_that_is_not_owner_name_is_refused(run: Runner, tmp_path: Path) -
     assert "--repo 'churn' is not OWNER/NAME" in result.stderr
 
 
+def test_a_token_over_plain_http_to_another_host_is_refused_before_any_work(
+    run: Runner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 18 item 12, for the GitHub client: GITHUB_API_URL over http:// to another host."""
+    (tmp_path / "params.yaml").write_text((REPO_ROOT / "params.yaml").read_text())
+    drift = _drift(tmp_path / "d", due=True)
+    monkeypatch.setenv("GITHUB_API_URL", "http://github.example/api/v3")
+    monkeypatch.delenv("MLGITOPS_ALLOW_PLAIN_HTTP", raising=False)
+    result = run("--drift", str(drift), "--repo", "octo/churn", cwd=tmp_path, token="ghp_secret1")
+    assert result.returncode == 2, result.stderr
+    assert "refusing to send the token over plain http:// to github.example" in result.stderr
+    assert "MLGITOPS_ALLOW_PLAIN_HTTP=1" in result.stderr
+    assert "ghp_secret1" not in result.stderr
+
+
 @pytest.mark.parametrize(
     ("key", "value", "named"),
     [
