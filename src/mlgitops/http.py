@@ -110,11 +110,11 @@ def make_client(
     verify: bool = True,
     timeout: float = 30.0,
     transport: httpx.BaseTransport | None = None,
-    allow_plain_http: bool | None = None,
+    allow_plain_http: bool = False,
 ) -> httpx.Client:
     """An httpx client for a REST API at `base_url`: headers, TLS verification, timeout.
 
-    `transport` is for tests; `allow_plain_http` (None: the env) see `mlgitops.plain_http`.
+    `transport` is for tests; `allow_plain_http`: see `mlgitops.plain_http`.
     """
     check_plain_http(base_url, headers, allow=allow_plain_http)
     return httpx.Client(

@@ -36,7 +36,11 @@ class Setup:
     tmp: Path
 
     def comment(
-        self, *args: str, token: str | None = None, path_first: Path | None = None
+        self,
+        *args: str,
+        token: str | None = None,
+        path_first: Path | None = None,
+        extra_env: dict[str, str] | None = None,
     ) -> Result:
         """Runs `mlgitops comment --repo octo/churn --pr 7 --report-dir ...` and more args."""
         env = {
@@ -49,6 +53,7 @@ class Setup:
         }
         if token is not None:
             env["GITHUB_TOKEN"] = token
+        env.update(extra_env or {})
         argv = [str(VENV_BIN / "mlgitops"), "comment", "--repo", REPO, "--pr", str(PR)]
         argv += ["--report-dir", str(self.report), *args]
         done = subprocess.run(
@@ -235,3 +240,19 @@ def test_a_pr_that_moved_on_gets_nothing_and_exits_0(setup: Setup) -> None:
     run = setup.publish("--sha", "f" * 40, "--head-repo", REPO, "--head-ref", "feature")
     assert "not publishing" in " ".join(run.output.split())  # rich wraps the line
     assert setup.fake.comments(REPO, PR) == [] and setup.fake.calls("PUT") == []
+
+
+def test_plain_http_to_another_host_needs_the_explicit_switch(setup: Setup) -> None:
+    """No token over http:// to another machine; the command's switch (flag or environment)
+    is what lets it through, and the client then simply cannot reach the made-up host."""
+    setup.api_url = "http://github.invalid/api/v3"
+    refused = setup.comment("--backend", "github", token="ghp_plain_http_secret")
+    assert refused.returncode == 2, refused.output
+    assert "refusing to send the token over plain http:// to github.invalid" in refused.flat
+    allowed = setup.comment("--backend", "github", "--allow-plain-http", token="ghp_x")
+    assert allowed.returncode == 1, allowed.output
+    assert "refusing" not in allowed.flat and "github.invalid" in allowed.flat
+    assert "ghp_plain_http_secret" not in refused.output
+    switched = {"MLGITOPS_ALLOW_PLAIN_HTTP": "1"}
+    from_env = setup.comment("--backend", "github", token="ghp_x", extra_env=switched)
+    assert from_env.returncode == 1 and "refusing" not in from_env.flat, from_env.output

@@ -111,10 +111,10 @@ def test_an_error_can_say_more_and_stay_what_it_is() -> None:
 def both(url: str, **flag: bool) -> list[httpx.Client]:
     """A GitHub and an Argo client for `url` with a token; the transport is never reached."""
     never = httpx.MockTransport(lambda _: pytest.fail("no request was expected"))
-    made = [submit.make_http_client(url, "t", transport=never, **flag)]
-    if not flag:  # the GitHub client takes the switch from the environment only
-        made.append(github.make_http_client("t", base_url=url, transport=never))
-    return made
+    return [
+        submit.make_http_client(url, "t", transport=never, **flag),
+        github.make_http_client("t", base_url=url, transport=never, **flag),
+    ]
 
 
 @pytest.mark.parametrize(
@@ -153,12 +153,10 @@ def test_plain_http_without_a_token_is_not_refused(monkeypatch: pytest.MonkeyPat
 
 
 def test_the_explicit_switch_allows_plain_http(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("MLGITOPS_ALLOW_PLAIN_HTTP", raising=False)
-    assert both("http://argo.example", allow_plain_http=True)
-    with pytest.raises(errors.UsageError):  # an explicit False wins over the environment
-        monkeypatch.setenv("MLGITOPS_ALLOW_PLAIN_HTTP", "1")
-        submit.make_http_client("http://argo.example", "t", allow_plain_http=False)
-    assert len(both("http://argo.example")) == 2  # the environment's switch, for both clients
-    monkeypatch.setenv("MLGITOPS_ALLOW_PLAIN_HTTP", "0")
+    assert len(both("http://argo.example", allow_plain_http=True)) == 2
+    # The clients never read the environment: the commands pass the switch on explicitly.
+    monkeypatch.setenv("MLGITOPS_ALLOW_PLAIN_HTTP", "1")
     with pytest.raises(errors.UsageError):
-        both("http://argo.example")
+        submit.make_http_client("http://argo.example", "t")
+    with pytest.raises(errors.UsageError):
+        github.make_http_client("t", base_url="http://argo.example")

@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.text import Text
 
 from mlgitops.errors import CheckFailedError, RemoteError, UsageError
+from mlgitops.plain_http import allow_plain_http_option
 from mlgitops.plugin import PARAMS, params_option, plugin_app
 from mlgitops.settings import DeploySettings, load_settings
 from mlgitops.signals import sigterm_as_interrupt
@@ -62,11 +63,7 @@ _IDENTITY_OPTION = typer.Option(
     "submitting; the image must be pinned by digest.",
 )
 _ISSUER_OPTION = typer.Option(help="The OIDC issuer of --cosign-identity's certificate.")
-_PLAIN_HTTP_OPTION = typer.Option(
-    "--allow-plain-http",
-    envvar="MLGITOPS_ALLOW_PLAIN_HTTP",
-    help="Send the token over plain http:// to a host other than this machine (trusted network).",
-)
+_PLAIN_HTTP_OPTION = allow_plain_http_option()
 
 
 @app.callback(invoke_without_command=True)

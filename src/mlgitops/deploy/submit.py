@@ -85,7 +85,7 @@ def make_http_client(
     verify: bool = True,
     timeout: float = 30.0,
     transport: httpx.BaseTransport | None = None,
-    allow_plain_http: bool | None = None,
+    allow_plain_http: bool = False,
 ) -> httpx.Client:
     """An httpx client for the Argo Server at `server`: token, TLS verification, timeout.
 

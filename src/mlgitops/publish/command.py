@@ -20,6 +20,7 @@ from rich.console import Console
 
 from mlgitops.errors import UsageError
 from mlgitops.gate import load_report
+from mlgitops.plain_http import allow_plain_http_option
 from mlgitops.plugin import plugin_app
 from mlgitops.publish.assets import DEFAULT_BRANCH, upload_images, web_url
 from mlgitops.publish.cml import find_cml, publish_with_cml
@@ -184,6 +185,7 @@ def comment(
             "file read at the PR's base commit (what the trusted workflows do).",
         ),
     ] = None,
+    allow_plain_http: Annotated[bool, allow_plain_http_option()] = False,
 ) -> None:
     """Token from GITHUB_TOKEN; API from GITHUB_API_URL (default https://api.github.com)."""
     token = os.environ.get("GITHUB_TOKEN", "").strip()
@@ -202,7 +204,7 @@ def comment(
             "report.json whose head.sha is set"
         )
     api_url = os.environ.get("GITHUB_API_URL", "").strip() or DEFAULT_API_URL
-    with make_http_client(token, base_url=api_url) as http:
+    with make_http_client(token, base_url=api_url, allow_plain_http=allow_plain_http) as http:
         outcome = publish(
             GitHubClient(http),
             files,

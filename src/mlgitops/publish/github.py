@@ -49,17 +49,19 @@ def make_http_client(
     *,
     base_url: str = DEFAULT_API_URL,
     transport: httpx.BaseTransport | None = None,
+    allow_plain_http: bool = False,
 ) -> httpx.Client:
     """An httpx client set up for GitHub's REST API: base URL, auth, API version, timeout.
 
-    `transport` is for tests (an `httpx.MockTransport`); by default it is httpx's own.
+    `transport` is for tests (an `httpx.MockTransport`); by default it is httpx's own. A token
+    over plain http:// to another host is refused unless `allow_plain_http`.
     """
     headers = {
         "Authorization": f"Bearer {token}",
         "Accept": "application/vnd.github+json",
         "X-GitHub-Api-Version": API_VERSION,
     }
-    return make_client(base_url, headers, transport=transport)
+    return make_client(base_url, headers, transport=transport, allow_plain_http=allow_plain_http)
 
 
 class GitHubClient(RestClient):

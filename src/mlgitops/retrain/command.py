@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.text import Text
 
 from mlgitops.errors import UsageError
+from mlgitops.plain_http import allow_plain_http_option
 from mlgitops.plugin import PARAMS, params_option, plugin_app
 from mlgitops.publish.assets import web_url
 from mlgitops.publish.github import DEFAULT_API_URL, GitHubClient, make_http_client
@@ -44,6 +45,7 @@ def command(
     base: Annotated[str, typer.Option(help="The branch the PR merges into.")] = "main",
     params: Annotated[Path, params_option("retrain")] = PARAMS,
     dry_run: Annotated[bool, _DRY_RUN_OPTION] = False,
+    allow_plain_http: Annotated[bool, allow_plain_http_option()] = False,
 ) -> None:
     """Snapshot new labelled data, validate it, push it, commit the pointer, open the PR.
 
@@ -93,7 +95,9 @@ def command(
         if dry_run:
             outcome = retrain_pr(request, None, progress)
         else:
-            with make_http_client(token, base_url=api_url) as http:
+            with make_http_client(
+                token, base_url=api_url, allow_plain_http=allow_plain_http
+            ) as http:
                 outcome = retrain_pr(request, GitHubClient(http), progress)
     if dry_run and outcome.body is not None:
         typer.echo(outcome.body)
