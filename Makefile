@@ -9,6 +9,12 @@ UV_VERSION := 0.13.8
 STAMP := $(VENV)/.synced
 TOOLS := .cache/tools
 PROMTOOL := $(TOOLS)/usr/bin/promtool
+# GitHub's published REST description, which the GitHub stand-in checks every request against
+# (tests/standins/github_contract.py reads this path from GITHUB_OPENAPI_PATH).
+OCTOKIT_OPENAPI := 23.0.2
+OCTOKIT_OPENAPI_SHA1 := 743435033357133786d56271b48a67991a614b0a
+GITHUB_OPENAPI := $(TOOLS)/octokit-openapi-$(OCTOKIT_OPENAPI)/api.github.com.json
+export GITHUB_OPENAPI_PATH := $(CURDIR)/$(GITHUB_OPENAPI)
 
 # The project's tools come first on PATH, so `dvc repro` runs stages with the locked Python.
 export PATH := $(CURDIR)/$(VENV)/bin:$(CURDIR)/$(TOOLS)/usr/bin:$(PATH)
@@ -21,7 +27,7 @@ export PRE_COMMIT_HOME := $(CURDIR)/.cache/pre-commit
 export MPLCONFIGDIR := $(CURDIR)/.cache/matplotlib
 export DVC_SITE_CACHE_DIR := $(CURDIR)/.cache/dvc-site
 
-.PHONY: help setup run serve render test lint hooks clean
+.PHONY: help setup run serve render test github-openapi lint hooks clean
 
 help:
 	@echo "make run    reproduce the pipeline from the DVC remote and show the metrics"
@@ -70,7 +76,22 @@ $(PROMTOOL):
 	rm -rf $(TOOLS)/deb
 	@touch $@
 
-test: lint $(PROMTOOL)
+# The npm registry's own client fetches the pinned package (its sha1 checked) into .cache/tools;
+# only the description is kept (13 MB of the 29 MB tarball), nothing installed system-wide.
+$(GITHUB_OPENAPI):
+	rm -rf $(TOOLS)/npm && mkdir -p $(TOOLS)/npm
+	cd $(TOOLS)/npm && npm pack --silent --cache $(CURDIR)/.cache/npm \
+	  @octokit/openapi@$(OCTOKIT_OPENAPI) >/dev/null
+	echo "$(OCTOKIT_OPENAPI_SHA1)  $(TOOLS)/npm/octokit-openapi-$(OCTOKIT_OPENAPI).tgz" | sha1sum -c --quiet
+	tar -xzf $(TOOLS)/npm/octokit-openapi-$(OCTOKIT_OPENAPI).tgz -C $(TOOLS)/npm \
+	  package/generated/api.github.com.json
+	mkdir -p $(@D) && mv $(TOOLS)/npm/package/generated/api.github.com.json $@
+	rm -rf $(TOOLS)/npm
+	@touch $@
+
+github-openapi: $(GITHUB_OPENAPI)
+
+test: lint $(PROMTOOL) $(GITHUB_OPENAPI)
 	pytest
 
 hooks: setup

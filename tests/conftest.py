@@ -77,3 +77,19 @@ def argo_requests_fit_the_published_api() -> Iterator[None]:
     found = [problem for fake in made for problem in fake.violations]
     made.clear()
     assert not found, f"requests outside the Argo Server's published API: {found}"
+
+
+@pytest.fixture(autouse=True)
+def github_requests_fit_the_published_api() -> Iterator[None]:
+    """Fails a test whose code sent the GitHub stand-in a request GitHub's published REST
+    description would refuse (tests/standins/github_contract.py); a test that sends one on
+    purpose clears `fake.violations` after checking them."""
+    github = sys.modules.get("tests.standins.github")  # not imported: no stand-in was made
+    made: list[Any] = github.MADE if github is not None else []
+    made.clear()
+    yield
+    github = sys.modules.get("tests.standins.github")
+    made = github.MADE if github is not None else []
+    found = [problem for fake in made for problem in fake.violations]
+    made.clear()
+    assert not found, f"requests outside GitHub's published REST API: {found}"

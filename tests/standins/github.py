@@ -23,15 +23,18 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit
 
 import httpx
 
 from tests.standins._server import serving
+from tests.standins.github_contract import violation
 
 API_VERSION = "2022-11-28"
 BOT_LOGIN = "github-actions[bot]"
 Answer = tuple[int, dict[str, str], bytes]
+MADE: list[FakeGitHub] = []  # every stand-in made, for the contract check in tests/conftest.py
+_WEB = re.compile(r"/([^/]+/[^/]+)/blob/([0-9a-f]{40})/(.+)")  # github.com, not the API
 
 
 @dataclass
@@ -85,6 +88,10 @@ class FakeGitHub:
         self._lost: list[str | None] = []  # methods to carry out, then answer 502 (lost)
         self._ids = itertools.count(1001)
         self._lock = threading.Lock()
+        # Requests GitHub's published API would refuse (tests/standins/github_contract.py);
+        # tests/conftest.py fails the test that made one.
+        self.violations: list[str] = []
+        MADE.append(self)
 
     # Setting the scene.
     def add_repo(self, name: str, *, default_branch: str = "main") -> FakeRepo:
@@ -220,6 +227,10 @@ class FakeGitHub:
             body: Any = None
             try:
                 body = json.loads(content) if content else None
+                if not _WEB.fullmatch(split.path):
+                    pairs = dict(parse_qsl(split.query, keep_blank_values=True))
+                    problem = violation(method, split.path, pairs, body)
+                    self.violations += [problem] if problem is not None else []
                 answer = self._answer(method, split.path, query, base, _lower(headers), body)
                 if answer[2] and answer[1].get("Content-Type") is None:
                     answer[1]["Content-Type"] = "application/json; charset=utf-8"
@@ -239,7 +250,7 @@ class FakeGitHub:
         headers: dict[str, str],
         body: Any,
     ) -> Answer:
-        web = re.fullmatch(r"/([^/]+/[^/]+)/blob/([0-9a-f]{40})/(.+)", path)
+        web = _WEB.fullmatch(path)
         if web and method == "GET" and query.get("raw") == "true":
             data = self.file_at(web[1], web[2], web[3])
             if data is None:
