@@ -12,7 +12,6 @@ import json
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 from textwrap import dedent
 from typing import Any
@@ -353,13 +352,9 @@ def test_not_a_git_or_dvc_repository_is_usage(tmp_path: Path) -> None:
     assert code == 2 and "DVC cannot read the pipeline" in err and "dvc.yaml" in err
 
 
-def test_this_repository_is_clean_and_fast(tmp_path: Path) -> None:
-    """A fresh clone of this repository's HEAD: the convention's own example follows it, and
-    doctor's first run there (no DVC state yet) takes under 3 s (issue 16; ~1.3 s measured)."""
+def test_this_repository_is_clean(tmp_path: Path) -> None:
+    """A fresh clone of this repository's HEAD: the convention's own example follows it.
+    (Its speed is measured, not asserted: benchmarks/doctor.py, docs/benchmarks.md.)"""
     clone = tmp_path / "clone"
     run("git", "clone", "--quiet", "--no-hardlinks", str(REPO_ROOT), str(clone), cwd=tmp_path)
-    start = time.perf_counter()
-    code, found = findings(clone)
-    seconds = time.perf_counter() - start
-    assert (code, found) == (0, [])
-    assert seconds < 3, f"mlgitops doctor took {seconds:.1f} s"
+    assert findings(clone) == (0, [])

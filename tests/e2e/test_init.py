@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -183,13 +182,25 @@ def test_a_pin_that_is_not_a_full_sha_is_refused(tmp_path: Path) -> None:
     assert "'main' is not a full 40-character commit sha" in done.stderr
 
 
-def test_dry_run_on_this_repository_is_fast() -> None:
+def test_dry_run_on_this_repository_writes_nothing() -> None:
+    """Its speed is measured, not asserted: docs/benchmarks.md, Adoption."""
     root = Path(__file__).resolve().parents[2]
-    started = time.perf_counter()
+    before = _status(root)
     done = init(root, *PIN, "--dry-run")
-    elapsed = time.perf_counter() - started
     assert done.returncode == 0, done.stderr
-    assert elapsed < 3, f"mlgitops init --dry-run took {elapsed:.2f} s here"
+    assert "mlgitops-pr.yml" in done.stdout
+    assert _status(root) == before
+
+
+def _status(root: Path) -> str:
+    return subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=all"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    ).stdout
 
 
 def test_git_identity_is_not_needed_to_read(tmp_path: Path) -> None:
