@@ -63,33 +63,32 @@ def reproduced(golden: Golden, tmp_path: Path) -> Checkout:
     return golden.checkout.copy_to(tmp_path / "repo")
 
 
-@pytest.fixture(autouse=True)
-def argo_requests_fit_the_published_api() -> Iterator[None]:
-    """Fails a test whose code sent the Argo stand-in a request the real server's published
-    API would not take (tests/standins/argo_contract.py); a test that sends one on purpose
-    clears `fake.violations` after checking them."""
-    argo = sys.modules.get("tests.standins.argo")  # not imported: no stand-in was made
-    made: list[Any] = argo.MADE if argo is not None else []
-    made.clear()
-    yield
-    argo = sys.modules.get("tests.standins.argo")
-    made = argo.MADE if argo is not None else []
-    found = [problem for fake in made for problem in fake.violations]
-    made.clear()
-    assert not found, f"requests outside the Argo Server's published API: {found}"
+# Each stand-in module keeps the fakes it made (MADE); each fake, the requests it was sent that
+# the real service's published description would refuse (tests/standins/*_contract.py).
+_PUBLISHED_APIS = {
+    "tests.standins.argo": "the Argo Server's published API",
+    "tests.standins.github": "GitHub's published REST API",
+}
+
+
+def _fakes_made(module: str) -> list[Any]:
+    loaded = sys.modules.get(module)  # not imported: no stand-in was made
+    return loaded.MADE if loaded is not None else []
 
 
 @pytest.fixture(autouse=True)
-def github_requests_fit_the_published_api() -> Iterator[None]:
-    """Fails a test whose code sent the GitHub stand-in a request GitHub's published REST
-    description would refuse (tests/standins/github_contract.py); a test that sends one on
-    purpose clears `fake.violations` after checking them."""
-    github = sys.modules.get("tests.standins.github")  # not imported: no stand-in was made
-    made: list[Any] = github.MADE if github is not None else []
-    made.clear()
+def requests_fit_the_published_apis() -> Iterator[None]:
+    """Fails a test whose code sent a stand-in a request the real service's published API
+    would not take; a test that sends one on purpose clears `fake.violations` after checking
+    them."""
+    for module in _PUBLISHED_APIS:
+        _fakes_made(module).clear()
     yield
-    github = sys.modules.get("tests.standins.github")
-    made = github.MADE if github is not None else []
-    found = [problem for fake in made for problem in fake.violations]
-    made.clear()
-    assert not found, f"requests outside GitHub's published REST API: {found}"
+    found = {}
+    for module, api in _PUBLISHED_APIS.items():
+        made = _fakes_made(module)
+        problems = [problem for fake in made for problem in fake.violations]
+        made.clear()
+        if problems:
+            found[api] = problems
+    assert not found, f"requests outside {', '.join(found)}: {found}"
