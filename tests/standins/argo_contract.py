@@ -22,6 +22,8 @@ from typing import Any
 import pydantic
 from hera.workflows import models, service
 
+from tests.standins.routes import choose
+
 
 @dataclass(frozen=True)
 class Operation:
@@ -99,14 +101,9 @@ def _unknown_fields(model: type[pydantic.BaseModel], body: Any, where: str) -> l
 
 def violation(method: str, path: str, query: dict[str, Any], body: Any) -> str | None:
     """Why the real Argo Server would not take this request as sent, or None if it would."""
-    matching = [op for op in operations() if op.pattern.fullmatch(path)]
-    if not matching:
-        return f"{method} {path}: no such route in the Argo Server API"
-    chosen = [op for op in matching if op.method == method]
-    if not chosen:
-        return f"{method} {path}: the route takes {sorted({op.method for op in matching})} only"
-    # Literal segments win over parameters (".../submit" is not a workflow named "submit").
-    operation = max(chosen, key=lambda op: len(re.sub(r"\{[^}]+\}", "", op.template)))
+    operation = choose(operations(), method, path, api="the Argo Server API")
+    if isinstance(operation, str):
+        return operation
     extra = sorted(set(query) - operation.query)
     if extra:
         return f"{method} {path}: query parameter(s) {extra} not in {operation.name}"

@@ -26,6 +26,8 @@ import jsonschema  # type: ignore[import-untyped]
 import referencing
 from referencing.jsonschema import DRAFT4
 
+from tests.standins.routes import choose
+
 # The Makefile's pin (OCTOKIT_OPENAPI); `make test` exports the same path as GITHUB_OPENAPI_PATH.
 DEFAULT = Path(__file__).parents[2] / ".cache/tools/octokit-openapi-23.0.2/api.github.com.json"
 _URI = "urn:api.github.com"  # the description as one schema resource; $refs point inside it
@@ -187,14 +189,9 @@ def _unknown_fields(operation: Operation, body: Any) -> list[str]:
 def violation(method: str, path: str, query: dict[str, str], body: Any) -> str | None:
     """Why GitHub's published API would refuse this request as sent, or None if it takes it."""
     route = path.removeprefix(_server_prefix()) or "/"
-    matching = [op for op in operations() if op.pattern.fullmatch(route)]
-    if not matching:
-        return f"{method} {path}: no such route in GitHub's REST API"
-    chosen = [op for op in matching if op.method == method]
-    if not chosen:
-        return f"{method} {path}: the route takes {sorted({op.method for op in matching})} only"
-    # Literal segments win over parameters (/issues/comments/1 is not issue "comments").
-    operation = max(chosen, key=lambda op: len(re.sub(r"\{[^}]+\}", "", op.template)))
+    operation = choose(operations(), method, route, api="GitHub's REST API")
+    if isinstance(operation, str):
+        return operation.replace(f"{method} {route}:", f"{method} {path}:", 1)
     where = f"{method} {path} ({operation.template})"
     problem = _parameter_problem(operation, route, query)
     if problem is not None:
