@@ -17,7 +17,6 @@ from typing import Any
 
 from mlgitops.errors import UsageError
 from mlgitops.report.data import Inputs
-from mlgitops.report.plots import PlotData
 
 logger = logging.getLogger(__name__)
 
@@ -240,59 +239,3 @@ def lock_files(repo: Any) -> list[str]:
             yaml_path = Path(_relative(repo, stage.dvcfile.path))
             paths.add((yaml_path.parent / "dvc.lock").as_posix())
     return sorted(paths)
-
-
-def collect_plots(repo: Any, revs: Revisions) -> tuple[list[PlotData], list[Any]]:
-    """Every plot the repository declares, with its datapoints at base and head, and DVC's
-    renderers of them (for the interactive HTML).
-
-    The same path as `dvc plots diff --json BASE [HEAD]`: `repo.plots.diff`, then DVC's own
-    renderer matching, which fills in x, y, labels and titles the way the Vega output has them.
-    """
-    from dvc.render.match import match_defs_renderers
-
-    data = repo.plots.diff(revs=[revs.base, revs.head])
-    plots = []
-    matches = match_defs_renderers(data)
-    for matched in matches:
-        renderer = matched.renderer
-        for rev, error in matched.definition_errors.items():
-            logger.warning("plot %s at %s: %s", renderer.name, rev, error)
-        properties = renderer.properties
-        base: list[dict[str, Any]] = []
-        head: list[dict[str, Any]] = []
-        for point in renderer.datapoints:
-            (head if _is_head(str(point.get("rev", "")), revs) else base).append(point)
-        plots.append(
-            PlotData(
-                id=renderer.name,
-                title=str(properties.get("title") or renderer.name),
-                template="image"
-                if renderer.TYPE == "image"
-                else str(properties.get("template") or "linear"),
-                x=str(properties.get("x", "step")),
-                y=str(properties.get("y", "")),
-                x_label=str(properties.get("x_label") or properties.get("x", "")),
-                y_label=str(properties.get("y_label") or properties.get("y", "")),
-                base=base,
-                head=head,
-                base_label=f"base ({revs.base})",
-                head_label=f"head ({revs.head})",
-            )
-        )
-    return plots, [matched.renderer for matched in matches]
-
-
-def write_interactive(renderers: list[Any], path: Path) -> Path:
-    """The HTML page `dvc plots diff` writes (Vega charts, images inline), at `path`."""
-    from dvc_render import render_html  # type: ignore[import-untyped]
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    render_html(renderers=renderers, output_file=path)
-    return path
-
-
-def _is_head(label: str, revs: Revisions) -> bool:
-    """Whether a datapoint's `rev` is the head; DVC joins names that share a commit with ','."""
-    names = label.split(",")
-    return revs.head in names or (revs.base not in names)

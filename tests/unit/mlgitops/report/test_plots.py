@@ -82,8 +82,11 @@ def test_confusion_matrices_side_by_side(tmp_path: Path) -> None:
     height, width = pixels.shape[:2]
     assert width > height
     ink = pixels[..., :3].mean(axis=-1) < 0.8
-    left, right = ink[:, : width // 2].mean(), ink[:, width // 2 :].mean()
-    assert right > 4 * left  # the base panel says "no data", the head panel is a matrix
+    base, head, difference = (
+        ink[:, i * width // 3 : (i + 1) * width // 3].mean() for i in range(3)
+    )
+    # the base panel says "no data", the head panel is a matrix, the difference needs both
+    assert head > 4 * base and head > 4 * difference
 
 
 def test_image_plots_show_both_images(tmp_path: Path) -> None:
