@@ -47,6 +47,9 @@ class MetricRule(Section):
     at_least: Number | None = None
     at_most: Number | None = None
     max_worsening: Number | None = None
+    # What max_worsening is held against: the point change, or the change's interval from the
+    # report's evidence (docs/pr-loop.md "Deciding on evidence" says why the default is it).
+    decide_on: Literal["non_inferiority", "clear_harm", "point"] = "non_inferiority"
 
     def worsening(self, old: float, new: float) -> float:
         """How much worse `new` is than `old` (negative when it improved)."""

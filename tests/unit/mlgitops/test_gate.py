@@ -71,8 +71,9 @@ def test_passes_and_says_why(gate: Gate) -> None:
     assert "test.log_loss 0.42 is at or below the ceiling 0.5" in err
     assert "the pipeline reproduced" in err
     markdown = gate.out.read_text()
-    assert markdown.startswith("#### Quality gate: passed ✅")
-    assert "| `test.roc_auc` | 0.8432 | 0.851 | +0.007764 | >= 0.8 | ✅ pass |" in markdown
+    assert markdown.startswith("✅ **Gate passed**: ")
+    assert "\n#### Quality gate: passed ✅\n" in markdown
+    assert "| `test.roc_auc` | 0.8432 | 0.851 | +0.007764 | - | >= 0.8 | ✅ pass |" in markdown
     assert "❌" not in markdown
 
 
@@ -87,9 +88,10 @@ def test_floor_broken_fails_with_the_floor_in_the_table(gate: Gate) -> None:
     )
     assert "FAIL" in err  # the terminal table
     markdown = gate.out.read_text()
-    assert markdown.startswith("#### Quality gate: failed ❌ (1 broken)")
-    assert "| `test.roc_auc` | 0.79 | 0.795 | +0.005 | >= 0.8 | ❌ **fail** |" in markdown
-    assert "| `test.roc_auc` | 0.79 | 0.795 | +0.005 | worsens <= 0.01 | ✅ pass |" in markdown
+    assert markdown.startswith("❌ **Gate failed**: test.roc_auc 0.795 is below the floor 0.8\n")
+    assert "\n#### Quality gate: failed ❌ (1 broken)\n" in markdown
+    assert "| `test.roc_auc` | 0.79 | 0.795 | +0.005 | - | >= 0.8 | ❌ **fail** |" in markdown
+    assert "| `test.roc_auc` | 0.79 | 0.795 | +0.005 | - | worsens <= 0.01 | ✅ pass |" in markdown
 
 
 def test_ceiling_broken_for_a_lower_is_better_metric(gate: Gate) -> None:
@@ -98,7 +100,7 @@ def test_ceiling_broken_for_a_lower_is_better_metric(gate: Gate) -> None:
     assert code == 1
     assert "test.log_loss 0.505 is above the ceiling 0.5" in err
     assert (
-        "| `test.log_loss` | 0.51 | 0.505 | -0.005 | <= 0.5 | ❌ **fail** |" in gate.out.read_text()
+        "| `test.log_loss` | 0.51 | 0.505 | -0.005 | - | <= 0.5 | ❌ **fail** |" in gate.out.read_text()
     )
 
 
@@ -149,7 +151,7 @@ def test_metric_missing_at_head_fails(gate: Gate) -> None:
     assert code == 1
     assert "gate: test.roc_auc is missing at head (metrics.json)" in err
     assert "check that the pipeline still writes it" in err
-    assert "| `test.roc_auc` | 0.84 | - |  | present | ❌ **fail** |" in gate.out.read_text()
+    assert "| `test.roc_auc` | 0.84 | - |  | - | present | ❌ **fail** |" in gate.out.read_text()
 
 
 def test_missing_metric_says_why_dvc_could_not_load_it(gate: Gate) -> None:
@@ -177,7 +179,7 @@ def test_failed_pipeline_fails_the_gate_naming_the_stage(gate: Gate) -> None:
     assert code == 1
     assert "CheckFailedError: 1 of 5 checks broke" in err
     assert "gate: the pipeline failed at stage 'validate' (dvc repro)" in err
-    assert "| `pipeline` | - | - |  | reproduces | ❌ **fail** |" in gate.out.read_text()
+    assert "| `pipeline` | - | - |  | - | reproduces | ❌ **fail** |" in gate.out.read_text()
 
 
 def test_several_broken_rules_are_all_listed(gate: Gate) -> None:
