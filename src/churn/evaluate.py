@@ -20,6 +20,7 @@ from churn import schema
 from churn.io import CARD_PATH, TEST_PATH, TRAIN_PATH, write_parquet
 from churn.model import load_model, predict
 from churn.model import threshold as card_threshold
+from churn.predictions import write_predictions
 from churn.timing import StageTimer
 
 logger = logging.getLogger(__name__)
@@ -180,7 +181,7 @@ def main() -> None:
         matplotlib.use("Agg")
         import matplotlib.pyplot
     gc.freeze()  # what is imported lives to the end: keep the GC off it (docs/benchmarks.md)
-    columns = [*schema.FEATURES, schema.LABEL]
+    columns = [schema.ID, *schema.FEATURES, schema.LABEL]  # the id keys the predictions
     with timer.phase("read"):
         card = json.loads(CARD_PATH.read_text())
         booster = load_model(card, root=Path())
@@ -209,6 +210,7 @@ def main() -> None:
             table.to_csv(PLOTS_DIR / f"{name}.csv", index=False)
         images = save_images(tables, metrics=metrics["test"], folder=IMAGES_DIR)
         write_parquet(reference_table(frames["train"], scores["train"]), REFERENCE_PATH)
+        write_predictions(frames["test"], scores["test"], score_column=SCORE_COLUMN)
     logger.info(
         "evaluate: test ROC AUC %.4f, plots in %s/ and %d images in %s/",
         metrics["test"]["roc_auc"],

@@ -17,11 +17,13 @@ from mlgitops.params import read_params
 from mlgitops.policy import MetricRule
 from mlgitops.report import data as data_changes
 from mlgitops.report import dvc_diff, plot_collect, stages
+from mlgitops.report.evidence import build_evidence
 from mlgitops.report.headline import build_headline
 from mlgitops.report.markdown import render_markdown
 from mlgitops.report.pipeline import read_repro_log
 from mlgitops.report.plots import image_name, render_plot
 from mlgitops.settings import GatePolicy, parse_settings
+from mlgitops.settings.report import ReportSettings
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +50,9 @@ def build_report(request: ReportRequest, repo_path: Path | None = None) -> dict[
     unreadable repro log or a malformed gate policy.
     """
     pipeline = read_repro_log(request.repro_log)
-    rules = _policy(request.params)
+    loaded = read_params(request.params) if request.params.is_file() else {}
+    rules = _policy(loaded, request.params)
+    settings = _report_settings(loaded, request.params)
     with dvc_diff.open_repo(repo_path) as repo:
         revs = dvc_diff.resolve_revisions(repo, request.base, request.head)
         logger.info("report: %s (%s) against %s", revs.head, revs.head_sha[:7], revs.base)
@@ -57,6 +61,7 @@ def build_report(request: ReportRequest, repo_path: Path | None = None) -> dict[
         plots = _plots(repo, revs, request.images_dir)
         data = _data(repo, revs)
         changed = _stages(repo, revs)
+        evidence = build_evidence(repo, revs, settings, rules, metrics.full)
     return {
         "schema_version": SCHEMA_VERSION,
         "base": {"rev": revs.base, "sha": revs.base_sha},
@@ -69,16 +74,23 @@ def build_report(request: ReportRequest, repo_path: Path | None = None) -> dict[
         "data": data,
         "stages": changed,
         "pipeline": pipeline,
+        "evidence": evidence,
     }
 
 
-def _policy(params: Path) -> list[MetricRule]:
+def _policy(loaded: dict[str, Any], params: Path) -> list[MetricRule]:
     """The gate rules for the headline; a repository without a policy gets no headline."""
-    loaded = read_params(params) if params.is_file() else {}
     if "gate" not in loaded:
         logger.info("report: no headline, %s has no 'gate' section", params)
         return []
     return parse_settings(GatePolicy, loaded, source=str(params), section="gate").root
+
+
+def _report_settings(loaded: dict[str, Any], params: Path) -> ReportSettings:
+    """params.yaml `report`; without it, every default (and no predictions declared)."""
+    if "report" not in loaded:
+        return ReportSettings()
+    return parse_settings(ReportSettings, loaded, source=str(params), section="report")
 
 
 def _plots(repo: Any, revs: dvc_diff.Revisions, images_dir: Path | None) -> list[dict[str, Any]]:

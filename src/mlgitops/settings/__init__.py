@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from mlgitops.settings.deploy import DeploySettings, RenderSettings
 from mlgitops.settings.load import Section, Sections, key_path, load_settings, parse_settings
+from mlgitops.settings.report import ReportSettings
 from mlgitops.settings.sections import (
     AlertSettings,
     CronSettings,
@@ -28,6 +29,7 @@ __all__ = [
     "GatePolicy",
     "MetricRule",
     "RenderSettings",
+    "ReportSettings",
     "RetrainSettings",
     "Section",
     "Sections",
