@@ -2,7 +2,8 @@
 
 Rows are the actual class (the plot's y), columns the predicted one (x), on one label set
 shared by both revisions. The difference is coloured by what it means, not by its sign: more
-rows on the diagonal or fewer off it is better (blue), the opposite worse (red).
+rows on the diagonal or fewer off it is better (blue), the opposite worse (red), fully so at a
+change of a tenth of the largest cell.
 """
 
 from __future__ import annotations
@@ -67,7 +68,8 @@ def draw_confusion(figure: Any, plot: PlotData) -> None:
     difference = head - base
     # better = more on the diagonal, fewer off it: colour by that, show the signed change
     goodness = np.where(np.eye(len(labels), dtype=bool), difference, -difference)
-    scale = float(np.abs(goodness).max()) or 1.0
+    # full colour at a change of a tenth of the largest cell: a few rows moving stay pale
+    scale = max(float(np.abs(goodness).max()), 0.1 * peak) or 1.0
     axes.imshow(goodness, cmap="RdBu", vmin=-scale, vmax=scale)
     _annotate(
         axes,
