@@ -29,6 +29,7 @@ import httpx
 
 from tests.standins._server import serving
 from tests.standins.github_contract import violation
+from tests.standins.github_records import RecordRoutes, RefusedError
 
 API_VERSION = "2022-11-28"
 BOT_LOGIN = "github-actions[bot]"
@@ -71,7 +72,7 @@ class _Call:
     body: Any
 
 
-class FakeGitHub:
+class FakeGitHub(RecordRoutes):
     """GitHub for one token; `fail_next` and `rate_limit_next` script outages."""
 
     def __init__(
@@ -91,6 +92,7 @@ class FakeGitHub:
         # Requests GitHub's published API would refuse (tests/standins/github_contract.py);
         # tests/conftest.py fails the test that made one.
         self.violations: list[str] = []
+        self._records_init()  # deployments and issues (tests/standins/github_records.py)
         MADE.append(self)
 
     # Setting the scene.
@@ -236,7 +238,7 @@ class FakeGitHub:
                     answer[1]["Content-Type"] = "application/json; charset=utf-8"
             except json.JSONDecodeError:
                 answer = _error(400, "Problems parsing JSON")
-            except _RefusedError as refusal:
+            except (_RefusedError, RefusedError) as refusal:
                 answer = _error(refusal.status, refusal.message)
             self.seen.append(Seen(method, split.path, answer[0], body))
         return answer
@@ -303,6 +305,7 @@ class FakeGitHub:
             (r"/git/refs", "POST", self._create_ref),
             (r"/contents/(.+)", "GET", self._get_file),
             (r"/contents/(.+)", "PUT", self._put_file),
+            *self._record_routes(),
         ]
 
     def _get_repo(self, call: _Call) -> Answer:

@@ -1,0 +1,143 @@
+"""What the delivery record reads from and writes to GitHub: PRs, deployments, statuses, issues.
+
+The calls go through the publisher's `GitHubClient` (one HTTP layer: retries, pages, errors);
+this module adds the paths it lacks and reads the answers into small records.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from mlgitops.publish.github import GitHubClient
+
+_PAGE = {"per_page": 100}
+FAILED = frozenset({"failure", "error"})
+FINAL = FAILED | {"success", "inactive"}  # a status that ends a deployment's story
+ROLLED_BACK = "rolled back"  # how release.yml's failure descriptions begin after a rollback
+
+
+def when(text: str | None) -> datetime | None:
+    """GitHub's `2026-01-02T03:04:05Z` as an aware datetime."""
+    return datetime.fromisoformat(text.replace("Z", "+00:00")) if text else None
+
+
+@dataclass(frozen=True)
+class Pull:
+    number: int
+    title: str
+    created: datetime
+    merged: datetime | None
+    merge_sha: str | None
+    labels: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Status:
+    state: str
+    at: datetime
+    description: str
+
+    @property
+    def rolled_back(self) -> bool:
+        return self.state in FAILED and self.description.lower().startswith(ROLLED_BACK)
+
+
+@dataclass(frozen=True)
+class Deployment:
+    id: int
+    sha: str
+    environment: str
+    created: datetime
+    statuses: tuple[Status, ...]  # oldest first
+
+    @property
+    def outcome(self) -> Status | None:
+        """The last final status (success, failure, error); None while it has none."""
+        final = [s for s in self.statuses if s.state in FINAL - {"inactive"}]
+        return final[-1] if final else None
+
+
+class HistoryClient(GitHubClient):
+    """The publisher's client, plus deployments and issues."""
+
+    def list_all_pulls(self, repo: str) -> list[Pull]:
+        found = []
+        for raw in self.pages(f"repos/{repo}/pulls", params={**_PAGE, "state": "all"}):
+            created = when(raw.get("created_at"))
+            if created is None:
+                continue
+            labels = frozenset(str(label.get("name")) for label in raw.get("labels") or [])
+            found.append(
+                Pull(
+                    number=int(raw["number"]),
+                    title=str(raw.get("title") or ""),
+                    created=created,
+                    merged=when(raw.get("merged_at")),
+                    merge_sha=raw.get("merge_commit_sha") if raw.get("merged_at") else None,
+                    labels=labels,
+                )
+            )
+        return found
+
+    def list_deployments(self, repo: str, environment: str) -> list[Deployment]:
+        """The environment's deployments with their statuses (one call per deployment)."""
+        params = {**_PAGE, "environment": environment}
+        found = []
+        for raw in self.pages(f"repos/{repo}/deployments", params=params):
+            statuses = [
+                Status(str(s.get("state")), at, str(s.get("description") or ""))
+                for s in self.pages(f"repos/{repo}/deployments/{raw['id']}/statuses", params=_PAGE)
+                if (at := when(s.get("created_at"))) is not None
+            ]
+            statuses.sort(key=lambda s: s.at)
+            created = when(raw.get("created_at"))
+            if created is not None:
+                found.append(
+                    Deployment(
+                        int(raw["id"]), str(raw["sha"]), environment, created, tuple(statuses)
+                    )
+                )
+        return sorted(found, key=lambda d: d.created)
+
+    def create_deployment(
+        self, repo: str, *, sha: str, environment: str, payload: dict[str, str], description: str
+    ) -> dict[str, Any]:
+        """A deployment of `sha`, no merge, no required checks (the release already ran them);
+        not retried on 5xx: GitHub may have made it anyway."""
+        body = {
+            "ref": sha,
+            "environment": environment,
+            "payload": payload,
+            "description": description[:140],
+            "auto_merge": False,
+            "required_contexts": [],
+            "production_environment": environment == "production",
+        }
+        return self.request_object("POST", f"repos/{repo}/deployments", json=body, idempotent=False)
+
+    def create_deployment_status(
+        self, repo: str, deployment: int, *, state: str, description: str, log_url: str | None
+    ) -> dict[str, Any]:
+        body: dict[str, Any] = {"state": state, "description": description[:140]}
+        if log_url:
+            body["log_url"] = log_url
+        path = f"repos/{repo}/deployments/{deployment}/statuses"
+        return self.request_object("POST", path, json=body, idempotent=False)
+
+    def list_issues(self, repo: str, *, labels: str) -> list[dict[str, Any]]:
+        params = {**_PAGE, "state": "all", "labels": labels}
+        return [
+            i for i in self.pages(f"repos/{repo}/issues", params=params) if "pull_request" not in i
+        ]
+
+    def create_issue(
+        self, repo: str, *, title: str, body: str, labels: list[str]
+    ) -> dict[str, Any]:
+        payload = {"title": title, "body": body, "labels": labels}
+        return self.request_object("POST", f"repos/{repo}/issues", json=payload, idempotent=False)
+
+    def update_issue(self, repo: str, number: int, *, title: str, body: str) -> dict[str, Any]:
+        payload = {"title": title, "body": body, "state": "open"}
+        return self.request_object("PATCH", f"repos/{repo}/issues/{number}", json=payload)
