@@ -60,6 +60,7 @@ _COMMANDS = [
         "drift",
         "Open the retraining pull request when drift makes it due.",
     ),
+    ("history", "history.command", None, "The delivery record: metrics per merge, deploys."),
 ]
 for _name, _module, _extra, _line in _COMMANDS:
     mount(app, _name, f"mlgitops.{_module}", _extra, _line)
