@@ -12,7 +12,7 @@ from mlgitops.settings import RenderSettings, load_settings
 
 app = plugin_app(
     "Render deploy/ from params.yaml: the deploy WorkflowTemplate, its RBAC, the retraining "
-    "CronWorkflow and the alert rules; files no longer rendered are removed."
+    "CronWorkflow, the alert rules and the pipeline DAG; files no longer rendered are removed."
 )
 
 
@@ -26,8 +26,10 @@ def render(
     """Render deploy/ from params.yaml's deploy, retrain and serving sections."""
     # Here, not on top: Hera takes most of a second to import, and only the render needs it.
     from mlgitops.deploy.render import rendered, write
+    from mlgitops.pipeline.render import files as pipeline_files
 
     files = rendered(load_settings(RenderSettings, params))
+    files.update(pipeline_files(params))  # params.yaml's `pipeline`: the DVC pipeline as a DAG
     removed = write(files, out)
     for name in sorted(files):
         typer.echo(f"rendered {out / name}", err=True)

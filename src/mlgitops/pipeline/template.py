@@ -1,0 +1,199 @@
+"""The Argo WorkflowTemplate that reproduces a DVC pipeline on a cluster, one pod per stage.
+
+    <stage> ...    one DAG task per stage, depending on the stages it reads from (DVC's graph):
+                   clone the repository at the commit, `dvc repro --pull <stage>`, `dvc push
+                   --run-cache`; independent stages run at the same time
+    dvc-lock       after every stage: `dvc repro --pull --allow-missing`, which finds each
+                   stage in the run-cache, and hands back the one dvc.lock (an output artifact,
+                   and a global output parameter the Argo Server's API returns with the run)
+
+Why `dvc repro --pull <stage>` and not `--single-item`: the pods share no dvc.lock, so in a
+fresh clone only DVC's walk up the graph learns the new hashes of the outputs a stage reads;
+each upstream stage is restored from the run-cache its own pod pushed ("Stage ... is cached -
+skipping run"), or pulled when unchanged since the committed dvc.lock, and only <stage> runs.
+Nothing is committed: the run-cache makes the same commit reproduce to the same lock.
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Sequence
+
+from hera.workflows import (
+    DAG,
+    Artifact,
+    Container,
+    EmptyDirVolume,
+    Env,
+    NoneArchiveStrategy,
+    Parameter,
+    RetryStrategy,
+    SecretEnvFrom,
+    Task,
+    WorkflowTemplate,
+)
+from hera.workflows.models import (
+    Backoff,
+    Capabilities,
+    IntOrString,
+    Quantity,
+    ResourceRequirements,
+    SeccompProfile,
+    SecurityContext,
+    ValueFrom,
+    VolumeMount,
+)
+
+from mlgitops.errors import UsageError
+from mlgitops.pipeline.stages import Stage
+from mlgitops.settings.pipeline import PipelineSettings, PodResources
+
+TEMPLATE_NAME = "mlgitops-pipeline"
+ENTRYPOINT = "pipeline"
+REPO, COMMIT, IMAGE = "repo", "commit", "image"  # what a submit gives
+FINAL = "dvc-lock"  # the final task, its output artifact and the global output parameter
+WORK = "/work"  # an emptyDir: the clone, HOME, DVC's caches; the root filesystem is read-only
+CHECKOUT = "repo"  # the clone, under WORK
+LOCK_PATH = f"{WORK}/{CHECKOUT}/dvc.lock"
+GPU = "nvidia.com/gpu"
+
+
+def _clone() -> str:
+    """The lines every pod starts with: the repository at the commit, in WORK/repo."""
+    return (
+        f'git clone --quiet "$REPO" {CHECKOUT}\n'
+        f"cd {CHECKOUT}\n"
+        'git -c advice.detachedHead=false checkout --quiet --detach "$COMMIT"\n'
+    )
+
+
+def stage_script(address: str) -> str:
+    """What a stage's pod runs: restore what it reads, run it (or restore it), share it."""
+    return _clone() + f"dvc repro --pull {shlex.quote(address)}\ndvc push --run-cache\n"
+
+
+FINAL_SCRIPT = _clone() + "dvc repro --pull --allow-missing\n"
+
+
+def _resources(pod: PodResources) -> ResourceRequirements:
+    amounts = {"cpu": Quantity(pod.cpu), "memory": Quantity(pod.memory)}
+    if pod.gpu:
+        amounts[GPU] = Quantity(str(pod.gpu))
+    # Requests equal limits: a stage is sized once, in one place, and never evicted first.
+    return ResourceRequirements(requests=amounts, limits=dict(amounts))
+
+
+def _security(user: int) -> SecurityContext:
+    return SecurityContext(
+        allow_privilege_escalation=False,
+        read_only_root_filesystem=True,
+        run_as_non_root=True,
+        run_as_user=user,
+        capabilities=Capabilities(drop=["ALL"]),
+        seccomp_profile=SeccompProfile(type="RuntimeDefault"),
+    )
+
+
+def _container(
+    settings: PipelineSettings,
+    secret: str,
+    name: str,
+    script: str,
+    pod: PodResources,
+    **kwargs: object,
+) -> Container:
+    """A pod of the pipeline: the repository's image, bash running `script` in WORK."""
+    return Container(
+        name=name,
+        image=f"{{{{workflow.parameters.{IMAGE}}}}}",
+        command=["bash", "-euo", "pipefail", "-c"],
+        args=[script],
+        working_dir=WORK,
+        env=[
+            Env(name="REPO", value=f"{{{{workflow.parameters.{REPO}}}}}"),
+            Env(name="COMMIT", value=f"{{{{workflow.parameters.{COMMIT}}}}}"),
+            Env(name="HOME", value=f"{WORK}/home"),  # git's and DVC's config and caches
+            Env(name="DVC_NO_ANALYTICS", value="1"),
+        ],
+        env_from=[SecretEnvFrom(name=secret)],  # the DVC remote's credentials, as env keys
+        resources=_resources(pod),
+        node_selector=dict(pod.node_selector) or None,
+        security_context=_security(settings.run_as_user),
+        volume_mounts=[
+            VolumeMount(name="work", mount_path=WORK),
+            VolumeMount(name="tmp", mount_path="/tmp"),
+        ],
+        retry_strategy=RetryStrategy(
+            limit=settings.retries,
+            # A pod lost (evicted, node gone) is retried; a stage whose command failed is not:
+            # it would fail again on the same commit.
+            retry_policy="OnError",
+            backoff=Backoff(duration="30s", factor=IntOrString(2)),
+        ),
+        **kwargs,  # type: ignore[arg-type]
+    )
+
+
+def _remote_secret(settings: PipelineSettings) -> str:
+    if settings.remote_secret is None:
+        raise UsageError(
+            "pipeline: params.yaml pipeline.remote_secret is not set: name the Kubernetes "
+            "Secret whose keys are the DVC remote's credentials (e.g. AWS_ACCESS_KEY_ID, "
+            "AWS_SECRET_ACCESS_KEY); without it no pod can pull or push (see docs/scale.md)"
+        )
+    return settings.remote_secret
+
+
+def template(settings: PipelineSettings, stages: Sequence[Stage]) -> WorkflowTemplate:
+    """The pipeline WorkflowTemplate for `stages` (read_stages) and params.yaml's `pipeline`."""
+    secret = _remote_secret(settings)
+    clash = [stage.address for stage in stages if stage.task in (FINAL, ENTRYPOINT)]
+    if clash:
+        raise UsageError(
+            f"pipeline: stage {clash[0]!r} would be named {FINAL!r} or {ENTRYPOINT!r} in Argo, "
+            "the names of the template's own parts; rename the stage"
+        )
+    tasks = {stage.address: stage.task for stage in stages}
+    with WorkflowTemplate(
+        name=TEMPLATE_NAME,
+        namespace=settings.namespace,
+        entrypoint=ENTRYPOINT,
+        service_account_name=settings.service_account,
+        active_deadline_seconds=settings.timeout_seconds,
+        arguments=[
+            Parameter(name=REPO, description="The git URL the pods clone."),
+            Parameter(name=COMMIT, description="The commit to reproduce (the PR's or main's)."),
+            Parameter(name=IMAGE, description="The image built from this repository."),
+        ],
+        volumes=[EmptyDirVolume(name="work"), EmptyDirVolume(name="tmp")],
+    ) as workflow_template:
+        containers = {
+            stage.address: _container(
+                settings,
+                secret,
+                stage.task,
+                stage_script(stage.address),
+                stage.cluster.over(settings.resources),
+            )
+            for stage in stages
+        }
+        final = _container(
+            settings,
+            secret,
+            FINAL,
+            FINAL_SCRIPT,
+            settings.resources,
+            outputs=[
+                Parameter(name=FINAL, value_from=ValueFrom(path=LOCK_PATH), global_name=FINAL),
+                Artifact(name=FINAL, path=LOCK_PATH, archive=NoneArchiveStrategy()),
+            ],
+        )
+        with DAG(name=ENTRYPOINT):
+            for stage in stages:
+                Task(
+                    name=stage.task,
+                    template=containers[stage.address],
+                    dependencies=[tasks[need] for need in stage.needs] or None,
+                )
+            Task(name=FINAL, template=final, dependencies=[stage.task for stage in stages])
+    return workflow_template

@@ -1,0 +1,189 @@
+"""The rendered pipeline DAG really works with DVC's semantics.
+
+The rendered WorkflowTemplate's tasks are run as Argo would run them, their commands read from
+the rendered YAML (never re-derived): in topological order, each task in its own fresh
+directory (its pod's emptyDir at /work) where its script clones the repository at the commit,
+sharing nothing with the others but a local DVC remote; tasks whose dependencies are done run
+at the same time. The final task's dvc.lock must equal a plain `dvc repro` in one checkout,
+model bytes included, and each stage must have run at most once, in its own pod.
+
+The repository (tests/pipeline_repo.py) has foreach and matrix stages and parallel branches. Its
+main commit has a dvc.lock and pushed outputs; the commit under test changes a parameter read
+by the matrix stage only, so some pods pull what is unchanged and others run.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from mlgitops.pipeline import render, template
+from tests import pipeline_repo
+
+pytestmark = pytest.mark.e2e
+
+_RAN = re.compile(r"^Running stage '([^']+)'", re.MULTILINE)
+_CACHED = re.compile(r"^Stage '([^']+)' is cached - skipping run", re.MULTILINE)
+_PARAMETER = re.compile(r"\{\{\s*workflow\.parameters\.([a-z-]+)\s*\}\}")
+CHANGED = ["grid@1-x", "grid@2-x", "train", "evaluate"]
+
+
+@dataclass(frozen=True)
+class Pod:
+    """What one task's pod did: its /work, its output, the stages it ran and restored."""
+
+    task: str
+    work: Path
+    returncode: int
+    output: str
+
+    @property
+    def ran(self) -> list[str]:
+        return _RAN.findall(self.output)
+
+    @property
+    def restored(self) -> list[str]:
+        return _CACHED.findall(self.output)
+
+
+def _pod(container: dict[str, Any], task: str, work: Path, parameters: dict[str, str]) -> Pod:
+    """Runs the container's command as its pod would: /work is `work`, the workflow's
+    parameters are filled in. The remote's Secret has no keys for a local remote."""
+    work.mkdir(parents=True)
+
+    def resolved(value: str) -> str:
+        value = _PARAMETER.sub(lambda m: parameters[m.group(1)], value)
+        return value.replace(template.WORK, str(work))
+
+    env = pipeline_repo.environment(work / "home")
+    env.update({item["name"]: resolved(item["value"]) for item in container["env"]})
+    assert Path(container["workingDir"]) == Path(template.WORK)
+    argv = [resolved(part) for part in (*container["command"], *container["args"])]
+    done = subprocess.run(
+        argv,
+        cwd=work,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=pipeline_repo.TIMEOUT,
+    )
+    return Pod(task, work, done.returncode, done.stdout + done.stderr)
+
+
+def _run_dag(workflow: dict[str, Any], parameters: dict[str, str], pods: Path) -> dict[str, Pod]:
+    """Every task of the entrypoint DAG, each once its dependencies succeeded, the independent
+    ones concurrently (two at a time: this machine's cores)."""
+    spec = workflow["spec"]
+    templates = {t["name"]: t for t in spec["templates"]}
+    tasks = {t["name"]: t for t in templates[spec["entrypoint"]]["dag"]["tasks"]}
+    done: dict[str, Pod] = {}
+    running: dict[Future[Pod], str] = {}
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        while len(done) < len(tasks):
+            started = set(running.values()) | set(done)
+            for name, task in tasks.items():
+                if name not in started and all(d in done for d in task.get("dependencies", [])):
+                    container = templates[task["template"]]["container"]
+                    future = pool.submit(_pod, container, name, pods / name, parameters)
+                    running[future] = name
+            assert running, f"no task can start: {sorted(set(tasks) - set(done))}"
+            finished, _ = wait(running, timeout=pipeline_repo.TIMEOUT, return_when=FIRST_COMPLETED)
+            assert finished, "no task finished in time"
+            for future in finished:
+                pod = future.result()
+                del running[future]
+                assert pod.returncode == 0, f"task {pod.task} failed:\n{pod.output}"
+                done[pod.task] = pod
+    return done
+
+
+@pytest.fixture(scope="module")
+def scene(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """main (reproduced, lock committed, pushed with its run-cache), then a commit changing
+    grid.offset; a plain repro of it in one checkout; the rendered DAG run for it."""
+    tmp = tmp_path_factory.mktemp("dag")
+    env = pipeline_repo.environment(tmp / "home")
+    origin, remote = tmp / "origin", tmp / "remote"
+    pipeline_repo.make(origin, env, remote=remote)
+    pipeline_repo.run("dvc", "repro", "--quiet", cwd=origin, env=env)
+    pipeline_repo.run("dvc", "push", "--quiet", "--run-cache", cwd=origin, env=env)
+    pipeline_repo.commit_all(origin, env, "main: reproduced")
+    params = yaml.safe_load((origin / "params.yaml").read_text())
+    params["grid"]["offset"] = 5
+    (origin / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    commit = pipeline_repo.commit_all(origin, env, "change grid.offset")
+
+    # A plain `dvc repro` of the commit in one checkout, its outputs never pushed.
+    plain = tmp / "plain"
+    pipeline_repo.run("git", "clone", "--quiet", str(origin), str(plain), cwd=tmp, env=env)
+    pipeline_repo.run("dvc", "pull", "--quiet", "--allow-missing", cwd=plain, env=env)
+    pipeline_repo.run("dvc", "repro", "--quiet", cwd=plain, env=env)
+
+    text = render.files(origin / "params.yaml")[render.PIPELINE_FILE]
+    workflow = yaml.safe_load(text)
+    parameters = {template.REPO: str(origin), template.COMMIT: commit, template.IMAGE: "unused"}
+    shutil.rmtree(origin / ".dvc" / "cache")  # the pods share the remote, nothing else
+    pods = _run_dag(workflow, parameters, tmp / "pods")
+    return {"plain": plain, "pods": pods, "workflow": workflow}
+
+
+def _final(scene: dict[str, Any]) -> Pod:
+    pod: Pod = scene["pods"][template.FINAL]
+    return pod
+
+
+def _lock_path(scene: dict[str, Any]) -> Path:
+    """Where the final task's output artifact is, in its /work."""
+    (final,) = [t for t in scene["workflow"]["spec"]["templates"] if t["name"] == template.FINAL]
+    (artifact,) = final["outputs"]["artifacts"]
+    return _final(scene).work / Path(artifact["path"]).relative_to(template.WORK)
+
+
+def test_the_final_lock_equals_a_plain_repro(scene: dict[str, Any]) -> None:
+    ours = yaml.safe_load(_lock_path(scene).read_text())
+    plain = yaml.safe_load((scene["plain"] / "dvc.lock").read_text())
+    outs = {name: stage.get("outs") for name, stage in ours["stages"].items()}
+    assert outs == {name: stage.get("outs") for name, stage in plain["stages"].items()}
+    assert ours == plain
+
+
+def test_the_model_bytes_are_identical(scene: dict[str, Any]) -> None:
+    clone = _lock_path(scene).parent
+    model = (clone / "models" / "model.bin").read_bytes()
+    assert model == (scene["plain"] / "models" / "model.bin").read_bytes()
+    assert (clone / "metrics.json").read_text() == (scene["plain"] / "metrics.json").read_text()
+
+
+def test_each_changed_stage_ran_in_its_own_pod_and_no_other(scene: dict[str, Any]) -> None:
+    pods: dict[str, Pod] = scene["pods"]
+    ran = {task: pod.ran for task, pod in pods.items() if pod.ran and task != template.FINAL}
+    assert ran == {stage.replace("@", "-"): [stage] for stage in CHANGED}
+    assert not pods["prepare"].ran and not pods["feature-a"].ran  # unchanged: pulled
+
+
+def test_downstream_pods_restore_upstream_stages_from_the_run_cache(
+    scene: dict[str, Any],
+) -> None:
+    pods: dict[str, Pod] = scene["pods"]
+    assert sorted(pods["train"].restored) == CHANGED[:2]  # the matrix stages, not re-run
+    assert sorted(pods["evaluate"].restored) == sorted(CHANGED[:3])
+
+
+def test_the_final_pod_restores_from_the_run_cache_all_but_uncached_outputs(
+    scene: dict[str, Any],
+) -> None:
+    """DVC pushes the run-cache's entries but not the bytes of `cache: false` outputs
+    (evaluate's metrics.json), so a stage writing one runs again in the final pod: the
+    same command on the same inputs (docs/scale.md)."""
+    final = _final(scene)
+    assert final.ran == ["evaluate"]
+    assert sorted(final.restored) == sorted(CHANGED[:3])
