@@ -12,6 +12,8 @@ from mlgitops.gate.interval import fmt, percent
 from mlgitops.gate.result import Check, GateResult
 
 _MINUS = "\u2212"
+# How a verdict line starts, so the publisher can put it first in the comment.
+PREFIXES = ("✅ **Gate passed**", "❌ **Gate failed**", "➖ **No gate**")
 
 
 def verdict_line(result: GateResult) -> str:

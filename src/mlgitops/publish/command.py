@@ -11,6 +11,7 @@ import json
 import logging
 import os
 import re
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
@@ -25,10 +26,11 @@ from mlgitops.plugin import plugin_app
 from mlgitops.publish.assets import DEFAULT_BRANCH, upload_images, web_url
 from mlgitops.publish.cml import find_cml, publish_with_cml
 from mlgitops.publish.comment import build_body, linked_images, upsert_comment
+from mlgitops.publish.draft import Pull, decide_gate, draft
 from mlgitops.publish.github import DEFAULT_API_URL, GitHubClient, make_http_client
 from mlgitops.publish.images import read_images
 from mlgitops.publish.target import resolve_pull
-from mlgitops.publish.trusted import base_gate, fork_note, report_body
+from mlgitops.publish.trusted import report_body
 
 logger = logging.getLogger(__name__)
 
@@ -122,15 +124,13 @@ def publish(
     pull, moved_on = resolve_pull(client, repo, pr, sha=sha, head_repo=head_repo, head_ref=head_ref)
     if moved_on is not None:
         return f"comment: {moved_on}"
-    gate_md = files.gate
-    if base_params is not None and files.report is not None:
-        base_sha = str(pull.get("base", {}).get("sha", ""))
-        verdict = base_gate(client, repo, files.report, base_sha=base_sha, params=base_params)
-        gate_md = fork_note(repo, head_repo) + "\n" + verdict
+    gate_md, notice = decide_gate(
+        client, files, repo=repo, pull=pull, head_repo=head_repo, base_params=base_params
+    )  # the same words as `--dry-run` prints (publish/draft.py)
     urls = upload_images(
         client, repo, files.images, pr=pr, sha=sha, branch=assets_branch, site=site
     )
-    body = build_body(files.markdown, pr=pr, gate_md=gate_md, image_urls=urls)
+    body = build_body(files.markdown, pr=pr, gate_md=gate_md, notice=notice, image_urls=urls)
     chosen = backend
     if backend is Backend.auto:
         chosen = Backend.cml if find_cml() else Backend.github
@@ -186,10 +186,18 @@ def comment(
         ),
     ] = None,
     allow_plain_http: Annotated[bool, allow_plain_http_option()] = False,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run",
+            help="Print the body it would post and change nothing (no token needed: without "
+            "one, --base-params is read from this checkout). Images stay images/NAME.png.",
+        ),
+    ] = False,
 ) -> None:
     """Token from GITHUB_TOKEN; API from GITHUB_API_URL (default https://api.github.com)."""
     token = os.environ.get("GITHUB_TOKEN", "").strip()
-    if not token:
+    if not token and not dry_run:
         raise UsageError(
             "GITHUB_TOKEN is not set; set it to a token that may write pull-request comments and "
             "contents (in a workflow: `env: GITHUB_TOKEN: ${{ github.token }}`)"
@@ -198,13 +206,22 @@ def comment(
         raise UsageError(f"--repo {repo!r} is not OWNER/NAME; pass it like octo-org/models")
     files = read_report_json(report_dir) if base_params else read_report_dir(report_dir)
     head = (sha or files.head_sha or "").lower()
-    if not _SHA.match(head):
+    if not _SHA.match(head) and not (dry_run and not token):
         raise UsageError(
             f"no usable head sha ({head or 'none'}): pass --sha with the PR's head commit, or a "
             "report.json whose head.sha is set"
         )
     api_url = os.environ.get("GITHUB_API_URL", "").strip() or DEFAULT_API_URL
+    pull = Pull(repo, pr, head_repo or None, head_ref or None)
+    if dry_run and not token:  # nothing to ask: the policy is the local file
+        sys.stdout.write(draft(files, pull, base_params=base_params or None, sha=None, http=None))
+        return
     with make_http_client(token, base_url=api_url, allow_plain_http=allow_plain_http) as http:
+        if dry_run:
+            sys.stdout.write(
+                draft(files, pull, base_params=base_params or None, sha=head, http=http)
+            )
+            return
         outcome = publish(
             GitHubClient(http),
             files,
@@ -214,8 +231,8 @@ def comment(
             backend=backend,
             assets_branch=assets_branch,
             site=web_url(api_url),
-            head_repo=head_repo or None,
-            head_ref=head_ref or None,
+            head_repo=pull.head_repo,
+            head_ref=pull.head_ref,
             author=author or None,
             base_params=base_params or None,
         )

@@ -1,7 +1,8 @@
 """The pull-request comment: its body, and the one comment per PR that every push edits.
 
-The body opens with a hidden marker naming the PR; `upsert_comment` finds the comment by it and
-edits it, so a PR never collects one comment per push (iterative/cml#512, #991).
+The body opens with a hidden marker naming the PR, then the gate's one-line verdict;
+`upsert_comment` finds the comment by the marker and edits it, so a PR never collects one
+comment per push (iterative/cml#512, #991).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from mlgitops.errors import ServerError, UnreachableError
+from mlgitops.gate.verdict import PREFIXES
 from mlgitops.publish.github import GitHubClient
 
 logger = logging.getLogger(__name__)
@@ -72,12 +74,28 @@ def split_headline(markdown: str) -> tuple[str, str]:
     return markdown, ""
 
 
+def split_verdict(gate_md: str | None) -> tuple[str, str]:
+    """(the gate's one-line verdict, the rest of gate.md); ("", gate.md) when it has none."""
+    text = (gate_md or "").strip("\n")
+    first, _, rest = text.partition("\n\n")
+    if first.startswith(PREFIXES) and "\n" not in first:
+        return first, rest
+    return "", text
+
+
 def build_body(
-    report_md: str, *, pr: int, gate_md: str | None = None, image_urls: Mapping[str, str]
+    report_md: str,
+    *,
+    pr: int,
+    gate_md: str | None = None,
+    image_urls: Mapping[str, str],
+    notice: str = "",
 ) -> str:
-    """The comment: marker, headline, gate verdict, the rest of the report; under the limit."""
+    """The comment: marker, the gate's verdict line, `notice` (a fork's), the headline, the
+    gate's table, the rest of the report; under the limit."""
+    verdict, gate_rest = split_verdict(gate_md)
     headline, rest = split_headline(report_md)
-    parts = [marker(pr), headline, gate_md or "", rest]
+    parts = [marker(pr), verdict, notice, headline, gate_rest, rest]
     body = "\n\n".join(part.strip("\n") for part in parts if part.strip()) + "\n"
     return fit_limit(rewrite_image_links(body, image_urls))
 

@@ -94,15 +94,34 @@ def base_gate(
     try:
         answer = client.get_file(repo, params, ref=base_sha)
     except NotFoundError:
-        return f"#### Quality gate: no policy\n\n`{inert(params)}` is not on the base branch.\n"
+        return policy_gate(report, None, params=params, where=f"at base {base_sha[:7]}")
     text = base64.b64decode(str(answer.get("content") or "")).decode("utf-8")
+    return policy_gate(report, text, params=params, where=f"at base {base_sha[:7]}")
+
+
+def local_gate(report: dict[str, Any], params: str) -> str:
+    """The same verdict with the policy file `params` read here (`mlgitops comment --dry-run`)."""
+    path = Path(params)
+    text = path.read_text(encoding="utf-8") if path.is_file() else None
+    return policy_gate(report, text, params=params, where="here")
+
+
+def policy_gate(report: dict[str, Any], text: str | None, *, params: str, where: str) -> str:
+    """The gate's markdown for `report` under the params file text (None: no such file)."""
+    name = inert(params)
+    if text is None:
+        return _no_policy(f"`{name}` is not there ({where}).")
     with tempfile.TemporaryDirectory(prefix="mlgitops-policy-") as folder:
         path = Path(folder) / Path(params).name
         path.write_text(text, encoding="utf-8")
         try:
             rules = load_policy(path)
-        except UsageError as error:  # no `gate` section at the base, or a broken one
-            return f"#### Quality gate: no policy\n\n{inert(str(error))}\n"
+        except UsageError as error:  # no `gate` section there, or a broken one
+            return _no_policy(inert(str(error)))
     clean, _ = inert_report(report)
-    result = gate.evaluate_gate(clean, rules, source=f"{params} at base {base_sha[:7]}")
+    result = gate.evaluate_gate(clean, rules, source=f"{params} {where}")
     return gate.render_markdown(result)
+
+
+def _no_policy(why: str) -> str:
+    return f"➖ **No gate**: no policy to apply. {why}\n\n#### Quality gate: no policy\n\n{why}\n"

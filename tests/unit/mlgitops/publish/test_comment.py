@@ -22,7 +22,11 @@ from tests.standins.github import FakeGitHub
 from tests.standins.report_dir import report_data, report_markdown
 from tests.unit.mlgitops.publish.conftest import PR, REPO
 
-GATE_MD = "#### Quality gate: passed ✅\n\n| Check | Result |\n|---|---|\n| pipeline | ✅ pass |\n"
+VERDICT = "✅ **Gate passed**: the pipeline reproduced and no rule sets a limit"
+GATE_MD = (
+    f"{VERDICT}\n\n"
+    "#### Quality gate: passed ✅\n\n| Check | Result |\n|---|---|\n| pipeline | ✅ pass |\n"
+)
 URLS = {"roc.png": "https://github.com/octo/churn/blob/c0ffee/pr-7/2b7e151/roc.png?raw=true"}
 
 
@@ -33,10 +37,10 @@ MARKDOWNS = [render_markdown(report_data()), report_markdown(report_data())]
 @pytest.mark.parametrize("markdown", MARKDOWNS, ids=["mlgitops-report", "hand-written"])
 def test_body_is_marker_headline_gate_then_the_rest(markdown: str) -> None:
     body = build_body(markdown, pr=PR, gate_md=GATE_MD, image_urls=URLS)
-    assert body.startswith("<!-- mlgitops-report pr=7 -->\n")
-    headline = body.index("**test.log_loss** 0.4281")
+    assert body.startswith(f"<!-- mlgitops-report pr=7 -->\n\n{VERDICT}\n\n")
+    headline = body.index("test.log_loss")
     gate = body.index("#### Quality gate: passed")
-    metrics = body.index("Metrics\n")
+    metrics = body.index("etrics\n")  # "## Metrics" or "#### Full metrics"
     assert headline < gate < metrics
     assert "](https://github.com/octo/churn/blob/c0ffee/pr-7/2b7e151/roc.png?raw=true)" in body
     assert "](images/roc.png)" not in body

@@ -88,4 +88,8 @@ def test_a_forks_numbers_are_said_to_come_from_the_fork(
     folder = write_report_dir(tmp_path / "report")
     body = _publish(client, policy_fake, folder, head_repo="mallory/churn", pr=9)
     assert "**From a fork** (`mallory/churn`)" in body
-    assert body.index("From a fork") < body.index("Quality gate:") < body.index("#### Metrics")
+    # The verdict opens the comment; the fork's note comes right under it, above the numbers.
+    verdict = "❌ **Gate failed**: test.roc_auc 0.851 is below the floor 0.9"
+    assert body.index(verdict) < body.index("From a fork") < body.index("| **test.roc_auc** |")
+    assert body.index("| **test.roc_auc** |") < body.index("Quality gate:")
+    assert body.index("Quality gate:") < body.index("#### Full metrics")

@@ -51,11 +51,13 @@ def test_headline_is_the_first_paragraph_with_marks() -> None:
     ]
     markdown = render_markdown(_report(headline=headline))
 
-    first = markdown.split("\n\n")[0].splitlines()
-    assert first == [
-        "### 📊 mlgitops report: `main` (`aaaaaaa`) → workspace (on `bbbbbbb`)",
-        "- **test.roc_auc** 0.84 → 0.85 (+0.01): ✅ better (higher is better)",
-        "- **test.log_loss** - → 0.4: 🆕 new (no base value) (lower is better)",
+    title, table = markdown.split("\n\n")[:2]
+    assert title == "### 📊 mlgitops report: `main` (`aaaaaaa`) → workspace (on `bbbbbbb`)"
+    assert table.splitlines() == [
+        "| Metric | Base | Head | Change | 95% CI | Label |",
+        "| --- | ---: | ---: | ---: | --- | --- |",
+        "| **test.roc_auc** | 0.84 | 0.85 | +0.01 | - | ✅ better (no interval) |",
+        "| **test.log_loss** | - | 0.4 | - | - | 🆕 new (no base value) |",
     ]
 
 
@@ -72,14 +74,17 @@ def test_missing_values_are_dashes_and_errors_are_said() -> None:
 def test_long_tables_fold_and_short_ones_do_not() -> None:
     many = {f"k{number:02d}": {"old": number, "new": number + 1} for number in range(FOLD_ROWS + 1)}
     few = {"lr": {"old": 0.1, "new": 0.2}}
-    markdown = render_markdown(_report(params={"params.yaml": many}, metrics={"m.json": few}))
+    changed = [{"stage": "train", "why": ["params: lr"]}]
+    markdown = render_markdown(
+        _report(params={"params.yaml": many}, metrics={"m.json": few}, stages=changed)
+    )
 
     params = markdown[markdown.index("#### Params") : markdown.index("#### Stages")]
-    metrics = markdown[markdown.index("#### Metrics") : markdown.index("#### Params")]
+    stages = markdown[markdown.index("#### Stages") : markdown.index("#### Data")]
     assert params.startswith(
         f"#### Params\n\n<details><summary>{FOLD_ROWS + 1} params</summary>\n\n| File |"
     )
-    assert "<details>" not in metrics
+    assert "<details>" not in stages
 
 
 def test_cells_cannot_break_the_table() -> None:

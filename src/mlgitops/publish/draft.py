@@ -1,0 +1,86 @@
+"""What the comment will say, without posting it: the gate's verdict as the publisher decides
+it, and `mlgitops comment --dry-run`'s body, composed exactly as `publish` composes it."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+from mlgitops.publish.comment import build_body
+from mlgitops.publish.github import GitHubClient
+from mlgitops.publish.target import resolve_pull
+from mlgitops.publish.trusted import base_gate, fork_note, local_gate
+
+if TYPE_CHECKING:
+    from mlgitops.publish.command import ReportFiles
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Pull:
+    """The pull request a comment is for, and where GitHub says its commit came from."""
+
+    repo: str
+    pr: int
+    head_repo: str | None = None
+    head_ref: str | None = None
+
+
+def decide_gate(
+    client: GitHubClient | None,
+    files: ReportFiles,
+    *,
+    repo: str,
+    pull: dict[str, Any] | None,
+    head_repo: str | None,
+    base_params: str | None,
+) -> tuple[str | None, str]:
+    """(the gate's markdown, the fork's notice): the artifact's gate.md, or with `base_params`
+    the trusted side's verdict, under the policy at the PR's base (with a client) or in this
+    checkout (without: `--dry-run` and no token)."""
+    if base_params is None or files.report is None:
+        return files.gate, ""
+    if client is None or pull is None:
+        verdict = local_gate(files.report, base_params)
+    else:
+        base_sha = str(pull.get("base", {}).get("sha", ""))
+        verdict = base_gate(client, repo, files.report, base_sha=base_sha, params=base_params)
+    return verdict, fork_note(repo, head_repo)
+
+
+def draft(
+    files: ReportFiles,
+    target: Pull,
+    *,
+    base_params: str | None,
+    sha: str | None,
+    http: httpx.Client | None,
+) -> str:
+    """The body `publish` would post, images linked as images/NAME.png (their URLs exist only
+    once uploaded); reads the PR and the base's policy when `http` is given, writes nothing."""
+    client, pull = None, None
+    if http is not None and sha is not None:
+        client = GitHubClient(http)
+        pull, moved_on = resolve_pull(
+            client,
+            target.repo,
+            target.pr,
+            sha=sha,
+            head_repo=target.head_repo,
+            head_ref=target.head_ref,
+        )
+        if moved_on is not None:
+            logger.warning("comment: %s (dry run: shown anyway)", moved_on)
+    gate_md, notice = decide_gate(
+        client,
+        files,
+        repo=target.repo,
+        pull=pull,
+        head_repo=target.head_repo,
+        base_params=base_params,
+    )
+    return build_body(files.markdown, pr=target.pr, gate_md=gate_md, notice=notice, image_urls={})
