@@ -140,7 +140,7 @@ def _report(run: CiRun) -> dict[str, Any]:
 
 def _table_numbers(body: str) -> dict[tuple[str, str], tuple[str, str]]:
     """(file, metric) -> (base, head) cells of the comment's metrics table."""
-    section = body.split("#### Metrics", 1)[1].split("####", 1)[0]
+    section = body.split("#### Full metrics", 1)[1].split("####", 1)[0]
     return {
         (row[0], row[1]): (row[2], row[3])
         for row in _METRIC_ROW.findall(section)
@@ -202,7 +202,8 @@ def test_the_comment_carries_the_reports_numbers_and_images(
         assert _cell_value(cells[0]) == pytest.approx(old, abs=1e-5), (where, cells)
         assert _cell_value(cells[1]) == pytest.approx(new, abs=1e-5), (where, cells)
     roc = report["metrics"]["metrics.json"]["test.roc_auc"]
-    assert f"**test.roc_auc** {round(roc['old'], 5):.10g} → {round(roc['new'], 5):.10g}" in body
+    old, new = (format(round(roc[side], 5), ".10g") for side in ("old", "new"))
+    assert f"| **test.roc_auc** | {old} | {new} |" in body
     assert "Quality gate: passed" in body
 
     links = _IMAGE_LINK.findall(body)
@@ -273,10 +274,12 @@ def test_a_worse_model_fails_the_gate(loop: Loop) -> None:
 
     (comment,) = loop.comments(8)
     body = str(comment["body"])
+    opening = body.split("\n\n")[1]  # right under the hidden marker
+    assert opening.startswith("❌ **Gate failed**: test.roc_auc "), body[:500]
     assert (
         body.index("**test.roc_auc**")
         < body.index("Quality gate: failed")
-        < body.index("#### Metrics")
+        < body.index("#### Full metrics")
     )
     base = loop.github.repos[REPO].pulls[8]["base"]["sha"]  # the publisher decides, at the base
     base_policy = f"(params.yaml at base {base[:7]} gate)"
