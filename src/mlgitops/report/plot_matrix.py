@@ -15,6 +15,7 @@ import numpy as np
 from mlgitops.report.plot_model import PlotData, note, number
 
 _MAX_ANNOTATED = 12  # more classes than this: colours only, numbers would not fit
+_TITLE_CHARS = 26  # a third of 800 px at 13 pt
 
 
 def confusion_labels(plot: PlotData) -> list[str]:
@@ -48,7 +49,7 @@ def draw_confusion(figure: Any, plot: PlotData) -> None:
     panels = ((plot.base_label, base), (plot.head_label, head))
     for column, (label, counts) in enumerate(panels, start=1):
         axes = figure.add_subplot(1, 3, column)
-        axes.set_title(label.replace(" (", "\n(", 1))  # a long revision name on its own line
+        axes.set_title(_fit(label).replace(" (", "\n(", 1))  # the revision on its own line
         if counts is None:
             _empty(axes, "no data")
             continue
@@ -79,6 +80,16 @@ def draw_confusion(figure: Any, plot: PlotData) -> None:
     )
     _ticks(axes, plot, labels, first=False)
     note(figure, "head − base: blue = better (more on the diagonal, fewer off it), red = worse")
+
+
+def confusion_height(plot: PlotData) -> float:
+    """Inches: square panels plus room for the class names under them (rotated past 4)."""
+    return 4.2 if len(confusion_labels(plot)) <= 4 else 4.6
+
+
+def _fit(label: str, width: int = _TITLE_CHARS) -> str:
+    """A panel title cut to what fits a third of the picture."""
+    return label if len(label) <= width else f"{label[: width - 2]}…)"
 
 
 def _signed(cell: float, normalized: bool) -> str:

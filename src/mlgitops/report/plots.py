@@ -18,7 +18,7 @@ from typing import Any
 
 from mlgitops.report.plot_bars import draw_bars, figure_height
 from mlgitops.report.plot_curves import draw_lines
-from mlgitops.report.plot_matrix import draw_confusion
+from mlgitops.report.plot_matrix import confusion_height, draw_confusion
 from mlgitops.report.plot_model import DPI, RC, WIDTH_INCHES, PlotData
 
 __all__ = ["PlotData", "draw_plot", "image_name", "render_plot"]
@@ -59,14 +59,22 @@ def draw_plot(plot: PlotData) -> Any:
         "scatter": draw_lines,
         "line": draw_lines,
     }
-    heights = {"image": 4.0, "confusion": 4.2, "bar": figure_height(plot)}
     with rc_context(RC):
-        figure = Figure(figsize=(WIDTH_INCHES, heights.get(plot.kind, 5.0)), dpi=DPI)
+        figure = Figure(figsize=(WIDTH_INCHES, _height(plot)), dpi=DPI)
         drawers[plot.kind](figure, plot)
         noted = bool(figure.texts)  # a one-line note under the axes needs room at the bottom
         figure.suptitle(plot.title)
         figure.tight_layout(rect=(0, 0.35 / figure.get_figheight() if noted else 0, 1, 1))
     return figure
+
+
+def _height(plot: PlotData) -> float:
+    """Inches: matrices and bars grow with their classes and categories, lines are 5."""
+    if plot.kind == "confusion":
+        return confusion_height(plot)
+    if plot.kind == "bar":
+        return figure_height(plot)
+    return 4.0 if plot.kind == "image" else 5.0
 
 
 def render_plot(plot: PlotData, path: Path) -> Path:

@@ -21,6 +21,7 @@ from mlgitops.report.dvc_diff import open_repo, resolve_revisions
 from mlgitops.report.plot_bars import bar_values, shares
 from mlgitops.report.plot_collect import collect_plots
 from mlgitops.report.plot_model import PlotData
+from mlgitops.report.plot_names import readable
 from mlgitops.report.plots import draw_plot
 from tests.unit.mlgitops.report.repos import PYTHON, DvcRepo
 
@@ -191,3 +192,18 @@ def test_calibration_draws_base_and_head_on_one_figure_with_the_diagonal(
 
     labels = [line.get_label() for line in axes.get_lines()]
     assert labels == [plot.base_label, plot.head_label, "perfectly calibrated"]
+
+
+@pytest.mark.parametrize(
+    ("name", "words"),
+    [
+        ("fraction_positive", "Fraction positive"),
+        ("fpr", "False positive rate"),
+        ("roc_curve", "ROC curve"),
+        ("meanPredicted", "Mean predicted"),
+        ("F1Score", "F1 score"),
+        ("test-auc", "Test AUC"),
+    ],
+)
+def test_raw_field_names_read_as_words(name: str, words: str) -> None:
+    assert readable(name) == words
