@@ -100,6 +100,7 @@ def save_images(
 ) -> list[Path]:
     """The same plots as PNG files; returns their paths."""
     import matplotlib
+    import matplotlib.ticker
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -163,8 +164,10 @@ def save_images(
 
     figure, axes = plt.subplots(figsize=(5.5, 5))
     importance = tables["importance"].iloc[::-1]
-    axes.barh(importance["feature"], importance["gain"])
-    axes.set(xlabel="total gain", title="Feature importance")
+    # a share, as the PR report draws it: total gain grows with the number of trees
+    axes.barh(importance["feature"], importance["gain"] / (importance["gain"].sum() or 1.0))
+    axes.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(xmax=1.0, decimals=0))
+    axes.set(xlabel="share of total gain", title="Feature importance")
     finish(figure, "importance")
     return paths
 
