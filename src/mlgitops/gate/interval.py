@@ -28,7 +28,7 @@ def worsening_check(
     allowed = rule.max_worsening
     signed_allowed = -allowed if rule.better == "higher" else allowed
     limit = f"worsens <= {fmt(allowed)}"
-    common: dict[str, Any] = {"kind": "worsening", "allowed": signed_allowed}
+    common: dict[str, Any] = {"kind": "worsening", "allowed": signed_allowed, "better": rule.better}
     if old is None:
         reason = f"{rule.metric} has no base value to compare with (new metric)"
         return Check(rule.metric, rule.file, None, new, limit, True, reason, **common)

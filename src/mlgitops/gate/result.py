@@ -27,6 +27,7 @@ class Check:
     reason: str
     kind: Kind = "present"
     bound: float | None = None  # the floor or ceiling
+    better: str | None = None  # the rule's direction
     delta: float | None = None  # head minus base, as judged (the evidence's when it has one)
     interval: tuple[float, float] | None = None  # the delta's confidence interval
     confidence: float | None = None

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 
-from mlgitops.gate.interval import fmt, percent
+from mlgitops.gate.interval import TOLERANCE, fmt, percent
 from mlgitops.gate.result import Check, GateResult
 
 _MINUS = "\u2212"
@@ -69,14 +69,17 @@ def _worsening(check: Check) -> str:
         low, high = (number(end, places) for end in check.interval)
         text += f" ({percent(check.confidence or 0.95)} CI {low} to {high})"
     allowed = f"the allowed {number(check.allowed, places)}"
-    if check.decided_on == "non_inferiority":
-        if check.passed:
+    if check.interval is not None and check.decided_on != "point":
+        sign = -1.0 if check.better == "higher" else 1.0
+        best, worst = sorted(sign * end for end in check.interval)
+        limit = abs(check.allowed)
+        if worst <= limit + TOLERANCE:
             return f"{text} is within {allowed}, all of its interval"
-        return f"{text} is not shown within {allowed}: its interval reaches beyond it"
-    if check.decided_on == "clear_harm":
-        if check.passed:
-            return f"{text} is not clearly beyond {allowed}: its interval reaches within it"
-        return f"{text} is beyond {allowed}, all of its interval"
+        if best > limit + TOLERANCE:
+            return f"{text} is beyond {allowed}, all of its interval"
+        if check.decided_on == "non_inferiority":
+            return f"{text} is not shown within {allowed}: its interval reaches beyond it"
+        return f"{text} is not clearly beyond {allowed}: its interval reaches within it"
     how = "on the point: the report has no interval" if check.note else "on the point"
     return f"{text} is {'within' if check.passed else 'beyond'} {allowed} (decided {how})"
 
