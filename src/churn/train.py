@@ -15,7 +15,7 @@ import json
 import logging
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -23,7 +23,15 @@ from churn import schema
 from churn.io import CARD_PATH, MODEL_PATH, RAW_PATH, TRAIN_PATH, load_params
 from churn.model import file_sha256, import_lightgbm_alone, load_booster, predict
 from churn.timing import StageTimer
-from churn.train_params import read_train_params
+from churn.train_params import read_backend, read_train_params
+from mlgitops.errors import UsageError
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from distributed import Client
+
+    from mlgitops.settings.compute import DaskSettings
 
 logger = logging.getLogger(__name__)
 
@@ -81,7 +89,10 @@ def model_card(
     raw_path: Path = RAW_PATH,
     lock_path: Path = LOCK_PATH,
 ) -> dict[str, Any]:
-    """What a reviewer or the service needs to know about the model file: inputs, not times."""
+    """What a reviewer or the service needs to know about the model file: inputs, not times.
+
+    Of `frame` only the label column is read (the rows and label rate the card records).
+    """
     import lightgbm as lgb
 
     return {
@@ -132,6 +143,15 @@ def request_fields(row: pd.Series) -> dict[str, Any]:
     return fields
 
 
+def golden_candidates(frame: pd.DataFrame) -> pd.DataFrame:
+    """The rows `golden_customers` can pick from: the smallest ids and the first new customer.
+
+    Taken from each part of a partitioned table, their union holds the whole table's picks.
+    """
+    ordered = frame.sort_values(schema.ID)
+    return pd.concat([ordered.head(GOLDEN_COUNT), ordered[ordered["tenure"] == 0].head(1)])
+
+
 def golden_customers(
     frame: pd.DataFrame, model_path: Path, *, threshold: float | None = None
 ) -> dict[str, Any]:
@@ -141,7 +161,7 @@ def golden_customers(
     The smallest ids, plus the first new customer (tenure 0, blank total_charges), so a
     deployed service can be checked against known answers, the null rule included.
     """
-    ordered = frame.sort_values(schema.ID)
+    ordered = golden_candidates(frame).drop_duplicates(schema.ID).sort_values(schema.ID)
     newcomers = ordered[ordered["tenure"] == 0].head(1)
     picked = pd.concat([ordered.head(GOLDEN_COUNT - len(newcomers)), newcomers])
     scores = predict(load_booster(model_path), picked)
@@ -160,24 +180,79 @@ def golden_customers(
     }
 
 
+def fit_on_dask(
+    client: Client, settings: DaskSettings, params: dict[str, Any], path: Path = TRAIN_PATH
+) -> tuple[str, pd.DataFrame, pd.DataFrame]:
+    """The model file's text fitted on the client's Dask cluster, the labels (the card's data
+    figures) and the golden candidates, gathered while the table streams to the workers."""
+    from churn import train_dask
+
+    labels: list[pd.DataFrame] = []
+    candidates: list[pd.DataFrame] = []
+
+    def training_parts() -> Iterator[pd.DataFrame]:
+        columns = [schema.ID, *schema.FEATURES, schema.LABEL]
+        for part in train_dask.read_parts(path, columns, settings.partitions):
+            labels.append(part[[schema.LABEL]])
+            candidates.append(golden_candidates(part))
+            yield part.drop(columns=[schema.ID])
+
+    table = train_dask.scatter_parts(client, training_parts(), settings.timeout_seconds)
+    booster = train_dask.fit_on_dask(client, table, params)
+    return train_dask.model_text(booster), pd.concat(labels), pd.concat(candidates)
+
+
+def _fit_on_cluster(
+    params: dict[str, Any], settings: DaskSettings
+) -> tuple[str, pd.DataFrame, pd.DataFrame, dict[str, Any]]:
+    import dask.config
+
+    from churn import train_dask
+
+    # A DaskCluster's scheduler when the task was given one (DASK_SCHEDULER_ADDRESS, read by
+    # Dask's own config), else a LocalCluster here.
+    address = dask.config.get("scheduler-address", None)
+    logging.getLogger("distributed").setLevel(logging.WARNING)  # the cluster's life line by line
+    with train_dask.dask_client(settings, address=address) as client:
+        text, labels, candidates = fit_on_dask(client, settings, params)
+        shape = train_dask.cluster_shape(client, settings, address=address)
+    return text, labels, candidates, shape
+
+
 def main() -> None:
     timer = StageTimer("train")
+    try:
+        backend = read_backend()
+    except UsageError as error:
+        sys.exit(f"train: {error}")
+    on_dask = backend.dask if backend.backend == "dask" else None
     with timer.phase("imports"):
-        import_lightgbm_alone()
+        if on_dask is None:
+            import_lightgbm_alone()
+        else:
+            import lightgbm.dask  # noqa: F401  # its estimators need scikit-learn
     gc.freeze()  # what is imported lives to the end: keep the GC off it (docs/benchmarks.md)
     params = read_train_params()
     threshold = float(load_params("evaluate")["threshold"])
-    with timer.phase("read"):
-        frame = pd.read_parquet(TRAIN_PATH, columns=[schema.ID, *schema.FEATURES, schema.LABEL])
-    with timer.phase("work"):
-        booster = train(frame, params)
+    if on_dask is None:
+        with timer.phase("read"):
+            columns = [schema.ID, *schema.FEATURES, schema.LABEL]
+            frame = candidates = pd.read_parquet(TRAIN_PATH, columns=columns)
+        with timer.phase("work"):
+            text = train(frame, params).model_to_string()
+        training = {"backend": "single", "threads": params["lightgbm"].get("num_threads")}
+    else:
+        with timer.phase("work"):
+            text, frame, candidates, training = _fit_on_cluster(params, on_dask)
     with timer.phase("write"):
         MODEL_PATH.parent.mkdir(parents=True, exist_ok=True)
-        booster.save_model(str(MODEL_PATH))
+        MODEL_PATH.write_text(text)
         card = model_card(model_path=MODEL_PATH, frame=frame, params=params, threshold=threshold)
-        card["golden"] = golden_customers(frame, MODEL_PATH, threshold=threshold)
+        card["training"] = training  # the backend and, on Dask, the cluster's shape
+        card["golden"] = golden_customers(candidates, MODEL_PATH, threshold=threshold)
         CARD_PATH.write_text(json.dumps(card, indent=2) + "\n")
-    logger.info("train: %d rows, %d trees -> %s", len(frame), booster.num_trees(), MODEL_PATH)
+    trees = load_booster(MODEL_PATH).num_trees()
+    logger.info("train: %d rows, %d trees -> %s", len(frame), trees, MODEL_PATH)
     timer.report()
 
 

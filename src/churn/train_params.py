@@ -17,16 +17,21 @@ import sys
 from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from churn.io import PARAMS_PATH, load_params
 from churn.model import import_lightgbm_alone
 from churn.timing import StageTimer
+from mlgitops.errors import UsageError
+
+if TYPE_CHECKING:
+    from mlgitops.settings.compute import TrainBackendSettings
 
 logger = logging.getLogger(__name__)
 
 TRAIN_PARAMS_PATH = Path("models/train_params.json")
 SECTION = "train"
+BACKEND_SECTION = "train_backend"  # where train fits: mlgitops.settings.compute
 # The section's one key that is not a LightGBM parameter: the boosting rounds, given to
 # lightgbm.train itself (LightGBM knows it only as an alias of num_iterations).
 ROUNDS_KEY = "num_boost_round"
@@ -134,6 +139,22 @@ def _probe(params: Mapping[str, Any]) -> str | None:
     return None
 
 
+def read_backend(path: Path = PARAMS_PATH) -> TrainBackendSettings:
+    """params.yaml `train_backend`: where train fits; without the section, in one process.
+
+    UsageError naming the key when it is wrong (a misspelt key gets "did you mean").
+    """
+    # pydantic (~0.3 s) is imported when a stage reads the section, not with this module.
+    from mlgitops.params import read_params
+    from mlgitops.settings.compute import TrainBackendSettings
+    from mlgitops.settings.load import parse_settings
+
+    params = read_params(path)
+    if BACKEND_SECTION not in params:
+        return TrainBackendSettings(backend="single")
+    return parse_settings(TrainBackendSettings, params, source=str(path), section=BACKEND_SECTION)
+
+
 def read_train_params(path: Path = TRAIN_PARAMS_PATH) -> dict[str, Any]:
     """What this stage wrote: the rounds and LightGBM's parameters, for the train stage."""
     params: dict[str, Any] = json.loads(path.read_text())
@@ -147,7 +168,8 @@ def main() -> None:
     with timer.phase("work"):
         try:
             params = resolve(load_params(SECTION))
-        except TrainParamsError as error:
+            read_backend()  # checked here too: train, once started, has lost the last model
+        except (TrainParamsError, UsageError) as error:
             sys.exit(f"train_params: {error}")
     with timer.phase("write"):
         TRAIN_PARAMS_PATH.parent.mkdir(parents=True, exist_ok=True)
