@@ -12,7 +12,7 @@ import httpx
 from mlgitops.publish.comment import build_body
 from mlgitops.publish.github import GitHubClient
 from mlgitops.publish.target import resolve_pull
-from mlgitops.publish.trusted import base_gate, fork_note, local_gate
+from mlgitops.publish.trusted import base_gate, fork_note, local_gate, report_body
 
 if TYPE_CHECKING:
     from mlgitops.publish.command import ReportFiles
@@ -84,3 +84,10 @@ def draft(
         base_params=base_params,
     )
     return build_body(files.markdown, pr=target.pr, gate_md=gate_md, notice=notice, image_urls={})
+
+
+def preview_body(report: dict[str, Any], params: str, *, gap_widening: float) -> str:
+    """The body the trusted publisher would write for `report`, the gate decided with the
+    policy file `params` here: what `mlgitops report --html` shows (no marker needed, PR 0)."""
+    markdown, _ = report_body(report, gap_widening=gap_widening)
+    return build_body(markdown, pr=0, gate_md=local_gate(report, params), image_urls={})

@@ -20,6 +20,7 @@ from mlgitops import gate
 from mlgitops.errors import NotFoundError, UsageError
 from mlgitops.policy import load_policy
 from mlgitops.publish.github import GitHubClient
+from mlgitops.report.gap import GAP_WIDENING
 from mlgitops.report.markdown import render_markdown
 
 _IMAGE = re.compile(r"^images/([A-Za-z0-9_-][A-Za-z0-9_.-]*\.png)$")
@@ -81,10 +82,12 @@ def fork_note(repo: str, head_repo: str | None) -> str:
     )
 
 
-def report_body(report: dict[str, Any]) -> tuple[str, list[str]]:
+def report_body(
+    report: dict[str, Any], *, gap_widening: float = GAP_WIDENING
+) -> tuple[str, list[str]]:
     """(report markdown rendered from the inert report, the image names it links)."""
     clean, images = inert_report(report)
-    return render_markdown(clean), images
+    return render_markdown(clean, gap_widening=gap_widening), images
 
 
 def base_gate(
@@ -103,7 +106,7 @@ def local_gate(report: dict[str, Any], params: str) -> str:
     """The same verdict with the policy file `params` read here (`mlgitops comment --dry-run`)."""
     path = Path(params)
     text = path.read_text(encoding="utf-8") if path.is_file() else None
-    return policy_gate(report, text, params=params, where="here")
+    return policy_gate(report, text, params=params, where="in this checkout")
 
 
 def policy_gate(report: dict[str, Any], text: str | None, *, params: str, where: str) -> str:

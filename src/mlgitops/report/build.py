@@ -18,6 +18,7 @@ from mlgitops.policy import MetricRule
 from mlgitops.report import data as data_changes
 from mlgitops.report import dvc_diff, plot_collect, stages
 from mlgitops.report.evidence import build_evidence
+from mlgitops.report.gap import GAP_WIDENING
 from mlgitops.report.headline import build_headline
 from mlgitops.report.markdown import render_markdown
 from mlgitops.report.pipeline import read_repro_log
@@ -131,7 +132,12 @@ def _stages(repo: Any, revs: dvc_diff.Revisions) -> list[dict[str, Any]]:
 
 
 def write_report(
-    report: dict[str, Any], out: Path, fmt: str, *, artifact_url: str | None = None
+    report: dict[str, Any],
+    out: Path,
+    fmt: str,
+    *,
+    artifact_url: str | None = None,
+    gap_widening: float = GAP_WIDENING,
 ) -> list[Path]:
     """Write `report` to `out` in `fmt` (md also writes the .json beside it); the files written."""
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -139,7 +145,7 @@ def write_report(
     if fmt == "json":
         out.write_text(to_json(report))
         return written
-    out.write_text(render_markdown(report, artifact_url=artifact_url))
+    out.write_text(render_markdown(report, artifact_url=artifact_url, gap_widening=gap_widening))
     data_path = out.with_suffix(".json")
     if data_path != out:
         data_path.write_text(to_json(report))

@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import sys
+import webbrowser
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from mlgitops.errors import UsageError
+from mlgitops.params import read_params
 from mlgitops.plugin import PARAMS, params_option, plugin_app
 from mlgitops.report.build import ReportRequest, build_report, to_json, write_report
+from mlgitops.report.gap import GAP_WIDENING
 from mlgitops.report.markdown import render_markdown
+from mlgitops.report.preview import image_links, write_preview
+from mlgitops.settings import parse_settings
+from mlgitops.settings.report import ReportSettings
 
 app = plugin_app("Compare two revisions of a DVC repository: metrics, params, plots, data, stages.")
 
@@ -36,6 +42,13 @@ _OUT_OPTION = typer.Option(
 _ALL_OPTION = typer.Option("--all", help="Show unchanged metrics and params too.")
 _REPRO_LOG_OPTION = typer.Option(help="Captured `dvc repro` output: a failed stage is reported.")
 _ARTIFACT_OPTION = typer.Option(help="Link to this run's report artifact, shown under plots.")
+_HTML_OPTION = typer.Option(
+    "--html",
+    help="Also write a local HTML preview of the comment as GitHub shows it (gate included).",
+)
+_OPEN_OPTION = typer.Option(
+    "--open", help="Write the preview (--html, else beside --out, else report/) and open it."
+)
 
 
 @app.callback(invoke_without_command=True)
@@ -48,6 +61,8 @@ def report(
     repro_log: Annotated[Path | None, _REPRO_LOG_OPTION] = None,
     params: Annotated[Path, params_option("gate")] = PARAMS,
     artifact_url: Annotated[str | None, _ARTIFACT_OPTION] = None,
+    html: Annotated[Path | None, _HTML_OPTION] = None,
+    open_preview: Annotated[bool, _OPEN_OPTION] = False,
 ) -> None:
     """Compare BASE with HEAD through DVC and print or write the report.
 
@@ -55,22 +70,52 @@ def report(
     exit 2 for an unknown revision or a directory outside a DVC repository.
     """
     fmt = _format(output_format, out)
+    if open_preview and html is None:
+        html = (out.parent if out is not None else Path("report")) / "preview.html"
+    folder = out.parent if out is not None else html.parent if html is not None else None
     request = ReportRequest(
         base=base,
         head=head,
         all=show_all,
         params=params,
         repro_log=repro_log,
-        images_dir=out.parent / "images" if out is not None else None,
+        images_dir=folder / "images" if folder is not None else None,
     )
+    gap = _gap_widening(params)
     data = build_report(request)
-    if out is None:
-        sys.stdout.write(
-            to_json(data) if fmt == "json" else render_markdown(data, artifact_url=artifact_url)
-        )
+    if out is None and html is None:
+        text = to_json(data) if fmt == "json" else render_markdown(data, artifact_url=artifact_url)
+        sys.stdout.write(text)
         return
-    for path in write_report(data, out, fmt, artifact_url=artifact_url):
-        typer.echo(f"report: wrote {path}", err=True)
+    if out is not None:
+        for path in write_report(data, out, fmt, artifact_url=artifact_url, gap_widening=gap):
+            typer.echo(f"report: wrote {path}", err=True)
+    if html is not None and folder is not None:
+        page = _preview(data, params, html, folder / "images", gap)
+        typer.echo(f"report: wrote {page}", err=True)
+        if open_preview:
+            webbrowser.open(page.resolve().as_uri())
+
+
+def _gap_widening(params: Path) -> float:
+    """params.yaml `report.gap_widening` (checked with the rest of `report`), or its default."""
+    loaded = read_params(params) if params.is_file() else {}
+    if "report" not in loaded:
+        return GAP_WIDENING
+    return parse_settings(ReportSettings, loaded, source=str(params), section="report").gap_widening
+
+
+def _preview(data: dict[str, Any], params: Path, page: Path, images: Path, gap: float) -> Path:
+    """The comment the trusted publisher would write (gate from `params`), as an HTML page."""
+    # Imported here: mlgitops.publish imports mlgitops.report (the markdown), not the reverse.
+    from mlgitops.publish.comment import linked_images, rewrite_image_links
+    from mlgitops.publish.draft import preview_body
+
+    body = preview_body(data, str(params), gap_widening=gap)
+    body = rewrite_image_links(body, image_links(linked_images(body), images, page))
+    base, head = data["base"], data["head"]
+    title = f"mlgitops report: {base['rev']} → {head['rev']} (preview of the PR comment)"
+    return write_preview(body, page, title=title)
 
 
 def _format(chosen: Format | None, out: Path | None) -> str:

@@ -137,19 +137,12 @@ def _worst_slice(report: dict[str, Any]) -> list[str]:
 
 def _source(report: dict[str, Any]) -> list[str]:
     found = evidence(report)
-    status, note = found.get("status"), cell(found.get("note") or "")
-    rows = found.get("rows") or {}
-    boot = found.get("bootstrap") or {}
+    # The evidence's one line for the reader, whole (a table cell's length cap is not for it).
+    status, note = found.get("status"), " ".join(str(found.get("note") or "").split())
     if status == "paired":
-        shared = f"{rows['shared']:,} " if isinstance(rows.get("shared"), int) else ""
-        return [
-            f"- Intervals: paired bootstrap over the {shared}rows both revisions scored "
-            f"({_count(boot.get('resamples'))} resamples, seed {boot.get('seed', '-')}); "
-            "better or worse only when the interval excludes no change"
-        ]
+        return [f"- Intervals: {note} Better or worse only when the interval excludes no change."]
     if status == "unpaired":
-        sides = f"base {_count(rows.get('base'))} rows, head {_count(rows.get('head'))} rows"
-        return [f"- ⚠️ Intervals are unpaired: {note} ({sides})"]
+        return [f"- ⚠️ {note}"]
     if status in ("undeclared", "unavailable") and note:
         return [f"- ℹ️ {note}"]
     return []
@@ -172,10 +165,6 @@ def _direction(key: str, record: dict[str, Any] | None) -> str | None:
 
 def _num(number: Any) -> float | None:
     return float(number) if is_number(number) else None
-
-
-def _count(number: Any) -> str:
-    return f"{number:,}" if isinstance(number, int) else "-"
 
 
 def _rev(side: dict[str, Any]) -> str:

@@ -63,7 +63,7 @@ def test_slices_worst_slice_and_the_intervals_source_are_said() -> None:
     assert "- Worst-moving slice: `contract` = Month-to-month: test.roc_auc -0.015 (❌ worse)" in (
         headline
     )
-    assert "paired bootstrap over the 1,376 rows both revisions scored (2,000 resamples" in headline
+    assert "- Intervals: Base and head scored the same 1,376 rows" in headline
     slices = markdown.split("#### Slices", 1)[1].split("####", 1)[0]
     assert (
         "| `contract` = Month-to-month | 760 | test.roc_auc | 0.7 | 0.685 | -0.015 | "
