@@ -21,6 +21,7 @@ import yaml
 
 from tests.history_repo import MERGES, build_history_repo
 from tests.standins.github import FakeGitHub
+from tests.workflow_steps import WORKFLOWS, shell_steps
 
 NAME = "octo/models"
 WINDOW = ("--since", "2026-01-01", "--until", "2026-01-29")  # 28 days: 4 weeks
@@ -106,6 +107,9 @@ def _script(fake: FakeGitHub, merges: dict[int, str], *, deployments: bool = Tru
                          labels=("gate-failed",))  # fmt: skip
     for pr, created, statuses in DEPLOYMENTS if deployments else []:
         fake.add_deployment(NAME, sha=merges[pr], created_at=created, statuses=statuses)
+    # What GitHub itself makes for a job with `environment: production`: not ours, not counted.
+    fake.add_deployment(NAME, sha=merges[2], created_at="2026-01-07T10:10:00Z", task="deploy",
+                        statuses=[("failure", "2026-01-07T10:20:00Z", "job failed")])  # fmt: skip
 
 
 def _history(root: Path, *args: str, url: str | None = None, token: str | None = None) -> Any:
@@ -219,25 +223,37 @@ def test_without_github_the_record_is_git_and_dvc_only(scripted: Scripted) -> No
     assert markdown.count("| missing | missing | missing |") == 1  # only #9's row
 
 
+def _workflow_step(root: Path, url: str, token: str) -> Any:
+    """history.yml's `history` step, as CI runs it, in the scripted repository."""
+    given = {"GITHUB_TOKEN": token, "DEFAULT_BRANCH": "main"}
+    (step,) = shell_steps(WORKFLOWS / "history.yml", "record", given, ids=["history"])
+    env = {**os.environ, **step.env, "GITHUB_API_URL": url, "GITHUB_REPOSITORY": NAME}
+    done = subprocess.run(
+        [*step.argv[:-1], step.argv[-1].replace("--issue", "--issue " + " ".join(WINDOW))],
+        cwd=root, env=env, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done
+
+
 def test_the_record_is_one_issue_updated_in_place(scripted: Scripted) -> None:
+    """Posted twice by the scheduled workflow's step: one issue, its body edited."""
     fake = FakeGitHub()
     _script(fake, scripted.merges)
     with fake.serve() as url:
-        _history(scripted.root, "--repo", NAME, "--branch", "main", "--issue", url=url,
-                 token=fake.token)  # fmt: skip
+        first = _workflow_step(scripted.root, url, fake.token)
         fake.deployments[NAME][6]["statuses"].append(
             {"id": 9, "state": "success", "created_at": "2026-01-15T14:00:00Z",
              "description": "serving", "environment": "production"}
         )  # fmt: skip
-        second = _history(scripted.root, "--repo", NAME, "--branch", "main", "--issue",
-                          url=url, token=fake.token)  # fmt: skip
+        second = _workflow_step(scripted.root, url, fake.token)
     (issue,) = fake.issues[NAME].values()
-    assert "history: updated" in second.stderr
+    assert "history: created" in first.stderr and "history: updated" in second.stderr
     assert issue["body"].startswith("<!-- mlgitops-history branch=main -->")
     assert issue["title"] == "Delivery record" and issue["labels"] == [{"name": "delivery-record"}]
     assert "| Change failure rate | 22% of 9 |" in issue["body"]  # #8's deploy now succeeded
-    assert "/mlgitops-assets" not in issue["body"]
     (image,) = [
         path for path in fake.branch_files(NAME, "mlgitops-assets") if path.endswith(".png")
     ]
     assert f"pr-{issue['number']}/" in image and image in issue["body"]
+    assert (scripted.root / "history" / "images" / "history.png").is_file()  # the artifact

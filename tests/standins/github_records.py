@@ -72,10 +72,11 @@ class RecordRoutes:
         created_at: str,
         statuses: list[tuple[str, str, str]],
         environment: str = "production",
+        task: str = "deploy:mlgitops",
     ) -> int:
         """A deployment of `sha` with (state, created_at, description) statuses; its id."""
         found = self.deployments.setdefault(name, [])
-        deployment = self._deployment(name, sha, environment, created_at, {})
+        deployment = self._deployment(name, sha, environment, created_at, {}, task)
         deployment["statuses"] = [
             self._status(deployment, state, at, text) for state, at, text in statuses
         ]
@@ -98,11 +99,17 @@ class RecordRoutes:
         ]
 
     def _deployment(
-        self, name: str, sha: str, environment: str, created_at: str, payload: dict[str, Any]
+        self,
+        name: str,
+        sha: str,
+        environment: str,
+        created_at: str,
+        payload: dict[str, Any],
+        task: str = "deploy",
     ) -> dict[str, Any]:
         number = 1 + sum(len(d) for d in self.deployments.values())
         return {
-            "id": number, "sha": sha, "ref": sha, "environment": environment,
+            "id": number, "sha": sha, "ref": sha, "environment": environment, "task": task,
             "payload": payload, "created_at": created_at, "updated_at": created_at,
             "url": f"https://api.github.com/repos/{name}/deployments/{number}", "statuses": [],
         }  # fmt: skip
@@ -126,6 +133,7 @@ class RecordRoutes:
             {k: v for k, v in d.items() if k != "statuses"}
             for d in self.deployments.get(call.repo, [])
             if call.query.get("environment") in (None, d["environment"])
+            and call.query.get("task") in (None, d["task"])
         ][::-1]  # newest first, as GitHub lists them
         return _page(call, found, f"/repos/{call.repo}/deployments")
 
@@ -139,7 +147,7 @@ class RecordRoutes:
         stamp = _clock(self)
         deployment = self._deployment(
             call.repo, body["ref"], str(body.get("environment", "production")), stamp,
-            body.get("payload") or {},
+            body.get("payload") or {}, str(body.get("task", "deploy")),
         )  # fmt: skip
         self.deployments.setdefault(call.repo, []).append(deployment)
         return 201, {}, _json({k: v for k, v in deployment.items() if k != "statuses"})

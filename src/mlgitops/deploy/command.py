@@ -64,6 +64,10 @@ _IDENTITY_OPTION = typer.Option(
 )
 _ISSUER_OPTION = typer.Option(help="The OIDC issuer of --cosign-identity's certificate.")
 _PLAIN_HTTP_OPTION = allow_plain_http_option()
+_OUTCOME_OPTION = typer.Option(
+    help="Write the run's outcome here as JSON (phase, failed_step, message, rolled_back): "
+    "release.yml turns it into the GitHub deployment's status."
+)
 
 
 @app.callback(invoke_without_command=True)
@@ -80,6 +84,7 @@ def deploy(
     allow_plain_http: Annotated[bool, _PLAIN_HTTP_OPTION] = False,
     cosign_identity: Annotated[str | None, _IDENTITY_OPTION] = None,
     cosign_issuer: Annotated[str, _ISSUER_OPTION] = "https://token.actions.githubusercontent.com",
+    outcome: Annotated[Path | None, _OUTCOME_OPTION] = None,
 ) -> None:
     """Submit the deploy workflow for --image and follow it; exit 0 only when it succeeded."""
     # Imported here: Hera's models take most of a second to import, and only deploy needs them.
@@ -164,6 +169,8 @@ def deploy(
             raise CheckFailedError(
                 f"deploy: interrupted; the run {name} goes on without us: {look}"
             ) from None
+    if outcome is not None:
+        _write_outcome(outcome, final, finished=finished)
     if not finished:
         raise CheckFailedError(
             f"deploy: {name} is still {phase_of(final)} after {timeout:g} s (--timeout); it is "
@@ -221,6 +228,27 @@ def _line(change: Change, workflow_name: str) -> Text:
     if step.message:
         line.append(" " * (10 - len(step.phase)) + step.message)
     return line
+
+
+def _write_outcome(path: Path, final: Workflow, *, finished: bool) -> None:
+    """The run's end as data, for the GitHub deployment status (mlgitops.history.outcome)."""
+    import json
+
+    from mlgitops.deploy.run import exit_handler, failed_step, in_exit_handler, phase_of, steps
+
+    failed = failed_step(final)
+    handler = exit_handler(final)
+    under = [] if handler is None else [s for s in steps(final) if in_exit_handler(final, s)]
+    rolled_back = (
+        handler is not None
+        and handler.phase == "Succeeded"
+        and not any(s.broke for s in under)
+        and failed is not None
+    )
+    message = (failed.message if failed else "") or ("" if finished else "still running")
+    data = {"phase": phase_of(final), "failed_step": failed.display_name if failed else None,
+            "message": message, "rolled_back": rolled_back}  # fmt: skip
+    path.write_text(json.dumps(data) + "\n", encoding="utf-8")
 
 
 def _verdict(final: Workflow, name: str, look: str, console: Console) -> None:

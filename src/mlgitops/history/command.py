@@ -183,3 +183,22 @@ def deployment_status(
         repo, deployment_id, state=state, description=description, log_url=log_url
     )
     Console(stderr=True).print(f"history: deployment {deployment_id} is {state}: {description}")
+
+
+@app.command()
+def label(
+    repo: Annotated[str, typer.Option("--repo", help="OWNER/NAME.")],
+    pr: Annotated[int, typer.Option("--pr", min=1, help="The pull request the gate failed.")],
+    params: Annotated[Path, params_option("history")] = PARAMS,
+    allow_plain_http: Annotated[bool, _PlainHttp] = False,
+) -> None:
+    """Label a pull request the quality gate failed (history.gate_label), so the record counts
+    the regressions the gate stopped."""
+    from mlgitops.history.github import HistoryClient
+    from mlgitops.history.settings import load_history_settings
+
+    settings = load_history_settings(params)
+    client, _ = _client(repo, allow_plain_http, needed=True)
+    assert isinstance(client, HistoryClient)
+    client.add_labels(repo, pr, [settings.gate_label])
+    Console(stderr=True).print(f"history: labelled #{pr} {settings.gate_label}")

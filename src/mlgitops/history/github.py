@@ -16,6 +16,9 @@ _PAGE = {"per_page": 100}
 FAILED = frozenset({"failure", "error"})
 FINAL = FAILED | {"success", "inactive"}  # a status that ends a deployment's story
 ROLLED_BACK = "rolled back"  # how release.yml's failure descriptions begin after a rollback
+# A job with `environment:` makes GitHub create a deployment of its own (its status is the
+# job's, with no rollback in it); ours carry this task, and only those are read.
+TASK = "deploy:mlgitops"
 
 
 def when(text: str | None) -> datetime | None:
@@ -83,7 +86,7 @@ class HistoryClient(GitHubClient):
 
     def list_deployments(self, repo: str, environment: str) -> list[Deployment]:
         """The environment's deployments with their statuses (one call per deployment)."""
-        params = {**_PAGE, "environment": environment}
+        params = {**_PAGE, "environment": environment, "task": TASK}
         found = []
         for raw in self.pages(f"repos/{repo}/deployments", params=params):
             statuses = [
@@ -108,6 +111,7 @@ class HistoryClient(GitHubClient):
         not retried on 5xx: GitHub may have made it anyway."""
         body = {
             "ref": sha,
+            "task": TASK,
             "environment": environment,
             "payload": payload,
             "description": description[:140],

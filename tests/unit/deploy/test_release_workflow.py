@@ -6,6 +6,7 @@ tests/unit/test_workflows.py.)
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -54,7 +55,7 @@ def test_each_job_asks_only_for_what_it_uses(release: dict[str, Any]) -> None:
         "packages": "write",
         "id-token": "write",
     }
-    assert jobs["deploy"]["permissions"] == {"contents": "read"}
+    assert jobs["deploy"]["permissions"] == {"contents": "read", "deployments": "write"}
 
 
 def test_deploy_secrets_only_reach_the_deploy_step(release: dict[str, Any]) -> None:
@@ -79,10 +80,10 @@ def test_the_deploy_step_rolls_out_through_argo_and_fails_with_the_run(
     fake = FakeArgo(script=script)
     deploy = parse_settings(DeploySettings, settings, section="deploy")
     fake.add_template(workflow.template(deploy).to_dict(), deploy.namespace)
-    image = SIGNED
+    image, outcome = SIGNED, tmp_path / "outcome.json"
     with fake.serve() as url:
         given = {"DEPLOY_IMAGE": image, "ARGO_SERVER": url, "ARGO_TOKEN": fake.token,
-                 "DEPLOY_COSIGN_IDENTITY": IDENTITY}  # fmt: skip
+                 "DEPLOY_COSIGN_IDENTITY": IDENTITY, "DEPLOY_OUTCOME": str(outcome)}  # fmt: skip
         (step,) = shell_steps(RELEASE, "deploy", given, ids=["deploy"])
         # Only the polling is faster than in CI; the rest is the step's own environment.
         env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "CALLS": str(tmp_path / "calls")}
@@ -95,6 +96,13 @@ def test_the_deploy_step_rolls_out_through_argo_and_fails_with_the_run(
     (run,) = fake.runs.values()
     assert run.parameters == {"image": image}
     assert fake.token not in done.stdout + done.stderr
+    # What record-outcome turns into the GitHub deployment status (tests/unit/history).
+    written = json.loads(outcome.read_text())
+    if code == 0:
+        assert written["phase"] == "Succeeded" and written["failed_step"] is None
+    else:
+        assert written["phase"] == "Failed" and written["rolled_back"] is True
+        assert written["failed_step"] and written["message"]
 
 
 def test_checkouts_keep_no_token_and_installs_restore_no_cache(release: dict[str, Any]) -> None:
@@ -146,7 +154,8 @@ def test_the_deploy_step_runs_cosign_verify_before_submitting(
     image = SIGNED if signed else UNSIGNED
     with fake.serve() as url:
         given = {"DEPLOY_IMAGE": image, "ARGO_SERVER": url, "ARGO_TOKEN": fake.token,
-                 "DEPLOY_COSIGN_IDENTITY": IDENTITY}  # fmt: skip
+                 "DEPLOY_COSIGN_IDENTITY": IDENTITY,
+                 "DEPLOY_OUTCOME": str(tmp_path / "outcome.json")}  # fmt: skip
         (step,) = shell_steps(RELEASE, "deploy", given, ids=["deploy"])
         env = {"PATH": f"{tmp_path / 'bin'}{os.pathsep}{VENV_BIN}{os.pathsep}/usr/bin:/bin",
                "HOME": str(tmp_path), "CALLS": str(calls)}  # fmt: skip
