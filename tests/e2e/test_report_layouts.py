@@ -79,7 +79,7 @@ def test_stage_level_flat_metrics_with_plots(tmp_path: Path) -> None:
         "verdict": "better",
     }
     assert markdown.startswith("### ")
-    assert "- **acc** 0.6 → 0.7 (+0.1): ✅ better" in markdown
+    assert "| **acc** | 0.6 | 0.7 | +0.1 | - | ✅ better (no interval) |" in markdown
     assert "| metrics.json | acc | 0.6 | 0.7 | +0.1 |" in markdown
     assert {"stage": "train", "why": ["params: train.lr"]} in report["stages"]
     # one PNG per declared plot, linked relative to report.md
