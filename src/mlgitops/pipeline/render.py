@@ -16,6 +16,7 @@ from mlgitops.settings import parse_settings
 from mlgitops.settings.pipeline import PipelineSettings
 
 PIPELINE_FILE = "pipeline.yaml"
+RBAC_FILE = "pipeline-rbac.yaml"
 SECTION = "pipeline"
 HEADER = (
     "# Rendered from params.yaml's `pipeline` and every dvc.yaml by `make render`"
@@ -35,10 +36,44 @@ def render(root: Path, pipeline: PipelineSettings) -> str:
     return HEADER + template(pipeline, read_stages(root)).to_yaml()
 
 
+def rbac(pipeline: PipelineSettings) -> list[dict[str, Any]]:
+    """The pods' ServiceAccount and the one grant Argo's executor needs for it: reporting each
+    task's outputs (WorkflowTaskResults). The stages themselves touch no Kubernetes API."""
+    name, namespace = pipeline.service_account, pipeline.namespace
+    metadata = {"name": name, "namespace": namespace}
+    return [
+        {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": metadata},
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "Role",
+            "metadata": metadata,
+            "rules": [
+                {
+                    "apiGroups": ["argoproj.io"],
+                    "resources": ["workflowtaskresults"],
+                    "verbs": ["create", "patch"],
+                }
+            ],
+        },
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "RoleBinding",
+            "metadata": metadata,
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": name},
+            "subjects": [{"kind": "ServiceAccount", "name": name, "namespace": namespace}],
+        },
+    ]
+
+
 def files(params_path: Path) -> dict[str, str]:
-    """{pipeline.yaml: text} for the repository whose params file is `params_path`; nothing
-    when it has no `pipeline` section."""
+    """deploy/'s pipeline files for the repository whose params file is `params_path`:
+    the WorkflowTemplate and its RBAC; nothing when params.yaml has no `pipeline` section."""
+    from mlgitops.deploy.render import documents
+
     pipeline = settings(read_params(params_path), str(params_path))
     if pipeline is None:
         return {}
-    return {PIPELINE_FILE: render(params_path.resolve().parent, pipeline)}
+    return {
+        PIPELINE_FILE: render(params_path.resolve().parent, pipeline),
+        RBAC_FILE: HEADER + documents(rbac(pipeline)),
+    }

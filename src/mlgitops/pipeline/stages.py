@@ -8,6 +8,7 @@ is refused with DVC's own message.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
@@ -50,16 +51,26 @@ def read_stages(root: Path) -> tuple[Stage, ...]:
     from dvc.repo import Repo
 
     root = root.resolve()
-    try:
-        repo = Repo(os.fspath(root))
-    except NotDvcRepoError:
-        raise UsageError(f"{root} is not a DVC repository: run from its root") from None
-    with repo:
+    # From the root, so DVC's messages name stages as `dvc repro` there does (it addresses
+    # them relative to the working directory).
+    with contextlib.chdir(root):
         try:
-            graph = repo.index.graph
-        except DvcException as error:
-            raise UsageError(f"DVC cannot read the pipeline: {error}") from None
-        return _stages(graph, root)
+            repo = Repo(os.fspath(root))
+        except NotDvcRepoError:
+            raise UsageError(f"{root} is not a DVC repository: run from its root") from None
+        with repo:
+            try:
+                graph = repo.index.graph
+            except DvcException as error:
+                raise UsageError(f"DVC cannot read the pipeline: {_said(error)}") from None
+            return _stages(graph, root)
+
+
+def _said(error: Exception) -> str:
+    """DVC's message with its reason: a dvc.yaml that fails DVC's schema says only "validation
+    failed" itself; the schema's own error (kept in `exc`) says which key."""
+    reason = getattr(error, "exc", None) or error.__cause__
+    return f"{error}: {reason}" if reason is not None and str(reason) else str(error)
 
 
 def _stages(graph: Any, root: Path) -> tuple[Stage, ...]:

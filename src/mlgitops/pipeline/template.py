@@ -58,21 +58,25 @@ LOCK_PATH = f"{WORK}/{CHECKOUT}/dvc.lock"
 GPU = "nvidia.com/gpu"
 
 
-def _clone() -> str:
-    """The lines every pod starts with: the repository at the commit, in WORK/repo."""
+def _clone(setup: str) -> str:
+    """The lines every pod starts with: the repository at the commit, in WORK/repo, and the
+    params.yaml `pipeline.setup` line."""
     return (
         f'git clone --quiet "$REPO" {CHECKOUT}\n'
         f"cd {CHECKOUT}\n"
         'git -c advice.detachedHead=false checkout --quiet --detach "$COMMIT"\n'
+        + (f"{setup.strip()}\n" if setup.strip() else "")
     )
 
 
-def stage_script(address: str) -> str:
+def stage_script(address: str, setup: str = "") -> str:
     """What a stage's pod runs: restore what it reads, run it (or restore it), share it."""
-    return _clone() + f"dvc repro --pull {shlex.quote(address)}\ndvc push --run-cache\n"
+    return _clone(setup) + f"dvc repro --pull {shlex.quote(address)}\ndvc push --run-cache\n"
 
 
-FINAL_SCRIPT = _clone() + "dvc repro --pull --allow-missing\n"
+def final_script(setup: str = "") -> str:
+    """What the final pod runs: every stage from the run-cache, writing dvc.lock once."""
+    return _clone(setup) + "dvc repro --pull --allow-missing\n"
 
 
 def _resources(pod: PodResources) -> ResourceRequirements:
@@ -172,7 +176,7 @@ def template(settings: PipelineSettings, stages: Sequence[Stage]) -> WorkflowTem
                 settings,
                 secret,
                 stage.task,
-                stage_script(stage.address),
+                stage_script(stage.address, settings.setup),
                 stage.cluster.over(settings.resources),
             )
             for stage in stages
@@ -181,7 +185,7 @@ def template(settings: PipelineSettings, stages: Sequence[Stage]) -> WorkflowTem
             settings,
             secret,
             FINAL,
-            FINAL_SCRIPT,
+            final_script(settings.setup),
             settings.resources,
             outputs=[
                 Parameter(name=FINAL, value_from=ValueFrom(path=LOCK_PATH), global_name=FINAL),

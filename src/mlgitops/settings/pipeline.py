@@ -77,6 +77,9 @@ class PipelineSettings(Section):
     # None is refused at render time with the reason (pods cannot pull or push without it).
     remote_secret: KubernetesName | None = None
     run_as_user: Positive  # the image's non-root user
+    # A bash line every pod runs in its checkout before DVC, e.g. installing the commit's
+    # locked dependencies, so stages run the commit's code whatever the image; "" for none.
+    setup: Annotated[str, Strict()] = ""
     retries: NonNegative
     timeout_seconds: Positive
     resources: PodResources

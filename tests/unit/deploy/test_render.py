@@ -14,6 +14,7 @@ import yaml
 
 from mlgitops.deploy import render, workflow
 from mlgitops.errors import UsageError
+from mlgitops.pipeline import render as pipeline_render
 from tests.unit.deploy import (
     DEPLOY_DIR,
     deploy_settings,
@@ -33,7 +34,9 @@ def _mlgitops(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 
 def test_deploy_dir_is_exactly_what_params_yaml_renders() -> None:
-    expected = render.rendered(render_settings())
+    # With the pipeline DAG, rendered from params.yaml's `pipeline` and dvc.yaml.
+    pipeline = pipeline_render.files(DEPLOY_DIR.parent / "params.yaml")
+    expected = {**render.rendered(render_settings()), **pipeline}
     on_disk = {
         path.relative_to(DEPLOY_DIR).as_posix(): path.read_text()
         for path in DEPLOY_DIR.rglob("*")
@@ -48,7 +51,10 @@ def test_a_render_removes_files_it_no_longer_renders(tmp_path: Path) -> None:
     out = tmp_path / "deploy"
     (out / "old").mkdir(parents=True)
     (out / "old" / "renamed.yaml").write_text("kind: Gone\n")
-    files = render.rendered(render_settings())
+    files = {
+        **render.rendered(render_settings()),
+        **pipeline_render.files(DEPLOY_DIR.parent / "params.yaml"),
+    }
     done = _mlgitops(
         "render",
         "--params",

@@ -26,7 +26,7 @@ def test_an_error_message_is_printed_whole_with_its_exit_code(tmp_path: Path) ->
 
 COMMANDS = [
     *("report", "gate", "init", "doctor", "comment", "build"),
-    *("smoke", "deploy", "render", "drift", "retrain-pr", "history"),
+    *("smoke", "deploy", "render", "drift", "retrain-pr", "history", "pipeline"),
 ]
 
 

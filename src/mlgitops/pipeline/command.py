@@ -1,0 +1,170 @@
+"""`mlgitops pipeline`: reproduce the DVC pipeline on the cluster and bring its dvc.lock back.
+
+Submits deploy/pipeline.yaml's WorkflowTemplate (applied beforehand) for a commit through the
+Argo Server, follows its stages, and writes the dvc.lock its final task hands back. The pods
+pushed every stage's outputs and run-cache, so the PR job's own `dvc repro --pull` afterwards
+restores each stage instead of running it, and the report, gate and comment go on unchanged.
+With params.yaml `pipeline.run_on: runner` (and no --run-on) it does nothing: the job
+reproduces by itself. The environment is read here only: ARGO_SERVER and ARGO_TOKEN.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Literal
+
+import typer
+from rich.console import Console
+
+from mlgitops.errors import CheckFailedError, RemoteError, UsageError
+from mlgitops.plain_http import allow_plain_http_option
+from mlgitops.plugin import PARAMS, params_option, plugin_app
+from mlgitops.settings import load_settings
+from mlgitops.settings.pipeline import PipelineSettings
+
+if TYPE_CHECKING:
+    from hera.workflows.models import Workflow
+
+    from mlgitops.deploy.run import Change
+
+app = plugin_app(
+    "Reproduce the DVC pipeline on the cluster: submit the pipeline WorkflowTemplate "
+    "(deploy/pipeline.yaml) for a commit, follow its stages, write the dvc.lock it hands "
+    "back. Does nothing when params.yaml pipeline.run_on is runner. Token from ARGO_TOKEN."
+)
+
+_COMMIT = typer.Option(help="The commit the pods check out and reproduce.")
+_REPO = typer.Option(help="The git URL the pods clone, e.g. https://github.com/ORG/REPO.git.")
+_IMAGE = typer.Option(help="The image the pods run: built from this repository.")
+_LOCK = typer.Option(help="Where to write the dvc.lock the run hands back.")
+_RUN_ON = typer.Option(help="Override params.yaml pipeline.run_on (a PR label, say).")
+_SERVER = typer.Option(envvar="ARGO_SERVER", help="The Argo Server's URL (env ARGO_SERVER).")
+_TIMEOUT = typer.Option(min=0, help="Seconds to wait (default: pipeline.timeout_seconds).")
+_POLL = typer.Option(min=0.01, help="Seconds between polls (default: pipeline.poll_seconds).")
+_INSECURE = typer.Option(
+    "--insecure-skip-tls-verify", help="Do not verify the server's TLS certificate."
+)
+
+
+@app.callback(invoke_without_command=True)
+def pipeline(
+    commit: Annotated[str, _COMMIT],
+    repo: Annotated[str, _REPO],
+    image: Annotated[str, _IMAGE],
+    lock: Annotated[Path, _LOCK] = Path("dvc.lock"),
+    run_on: Annotated[Literal["runner", "cluster"] | None, _RUN_ON] = None,
+    server: Annotated[str | None, _SERVER] = None,
+    timeout: Annotated[float | None, _TIMEOUT] = None,
+    poll_interval: Annotated[float | None, _POLL] = None,
+    params: Annotated[Path, params_option("pipeline")] = PARAMS,
+    insecure_skip_tls_verify: Annotated[bool, _INSECURE] = False,
+    allow_plain_http: Annotated[bool, allow_plain_http_option()] = False,
+) -> None:
+    """Reproduce --commit on the cluster and write its dvc.lock to --lock."""
+    try:
+        settings = load_settings(PipelineSettings, params, "pipeline")
+    except UsageError as error:
+        raise UsageError(f"pipeline: {error}") from None
+    console = Console(stderr=True, highlight=False, markup=False, soft_wrap=True)
+    if (run_on or settings.run_on) == "runner":
+        console.print("pipeline: pipeline.run_on is runner: this job reproduces the pipeline")
+        return
+    if not server:
+        raise UsageError("pipeline: no Argo Server; set ARGO_SERVER or pass --server https://...")
+    server = server if "://" in server else f"https://{server}"
+    _submit_and_wait(
+        settings,
+        {"repo": repo, "commit": commit, "image": image},
+        server=server,
+        lock=lock,
+        timeout=float(settings.timeout_seconds) if timeout is None else timeout,
+        poll=float(settings.poll_seconds) if poll_interval is None else poll_interval,
+        verify=not insecure_skip_tls_verify,
+        allow_plain_http=allow_plain_http,
+        console=console,
+    )
+
+
+def _submit_and_wait(
+    settings: PipelineSettings,
+    parameters: dict[str, str],
+    *,
+    server: str,
+    lock: Path,
+    timeout: float,
+    poll: float,
+    verify: bool,
+    allow_plain_http: bool,
+    console: Console,
+) -> None:
+    # Imported here: Hera's models take most of a second, and only a cluster run needs them.
+    from mlgitops.deploy.run import follow
+    from mlgitops.deploy.submit import ArgoClient, make_http_client
+    from mlgitops.errors import NotFoundError
+    from mlgitops.pipeline.template import FINAL, TEMPLATE_NAME
+
+    token = os.environ.get("ARGO_TOKEN", "").strip() or None
+    try:
+        http = make_http_client(server, token, verify=verify, allow_plain_http=allow_plain_http)
+    except (UsageError, ValueError) as error:  # the message never holds the token
+        raise UsageError(f"pipeline: {error}") from None
+    with http:
+        client = ArgoClient(http, settings.namespace)
+        try:
+            client.get_template(TEMPLATE_NAME)
+        except NotFoundError:
+            raise RemoteError(
+                f"pipeline: WorkflowTemplate {TEMPLATE_NAME!r} not found in namespace "
+                f"{settings.namespace!r}; apply it first (kubectl apply -f deploy/pipeline.yaml)"
+            ) from None
+        name = str(client.submit(TEMPLATE_NAME, parameters).metadata.name)
+        look = f"argo get -n {settings.namespace} {name}, or {client.link(name)}"
+        console.print(f"pipeline: submitted {name} for {parameters['commit']}")
+        final, finished = follow(
+            client,
+            name,
+            timeout=timeout,
+            poll_interval=poll,
+            on_change=lambda change: console.print(_line(change)),
+        )
+    if not finished:
+        raise CheckFailedError(
+            f"pipeline: {name} is still running after {timeout:g} s (--timeout); it is left "
+            f"running: {look}"
+        )
+    _check(final, name, look)
+    text = _lock_of(final)
+    if text is None:
+        raise RemoteError(f"pipeline: {name} Succeeded but handed back no {FINAL}: {look}")
+    lock.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+    console.print(f"pipeline: {name} Succeeded; wrote {lock}")
+
+
+def _line(change: Change) -> str:
+    step = change.step
+    message = f"  {step.message}" if step.message else ""
+    return f"  {step.display_name:<32} {step.phase}{message}"
+
+
+def _check(final: Workflow, name: str, look: str) -> None:
+    """CheckFailedError naming the stage that failed, unless the run Succeeded."""
+    from mlgitops.deploy.run import failed_step, phase_of
+
+    phase = phase_of(final)
+    if phase == "Succeeded":
+        return
+    failed = failed_step(final)
+    where = f" in {failed.display_name} ({failed.message})" if failed is not None else ""
+    raise CheckFailedError(f"pipeline: {name} {phase}{where}; its logs: {look}")
+
+
+def _lock_of(final: Workflow) -> str | None:
+    """The dvc.lock the final task handed back, as the run's global output parameter."""
+    from mlgitops.pipeline.template import FINAL
+
+    outputs = final.status.outputs if final.status is not None else None
+    for parameter in (outputs.parameters or []) if outputs is not None else []:
+        if parameter.name == FINAL and parameter.value is not None:
+            return str(parameter.value)
+    return None

@@ -1,0 +1,1 @@
+"""Tests of the DVC pipeline compiled into an Argo DAG (deploy/pipeline.yaml)."""
