@@ -93,15 +93,20 @@ def _reason(
             return f"{opening}: the interval's worse end too is within the {limit} allowed"
         return (
             f"gate: {opening}: the interval's worse end is beyond the {limit} allowed, so the "
-            f"change is not shown to be within it {where}, decide_on non_inferiority; improve "
-            "the model, evaluate on more rows, or change max_worsening in a reviewed PR"
+            f"change is not shown to be within it {_mode(where, mode)}; improve the model, "
+            "evaluate on more rows, or change max_worsening in a reviewed PR"
         )
     if passed:
         return f"{opening}: part of the interval is within the {limit} allowed, not clearly beyond"
     return (
-        f"gate: {opening}: the whole interval is beyond the {limit} allowed {where}, "
-        f"decide_on clear_harm; {_FIX}"
+        f"gate: {opening}: the whole interval is beyond the {limit} allowed "
+        f"{_mode(where, mode)}; {_FIX}"
     )
+
+
+def _mode(where: str, mode: Mode) -> str:
+    """`(params.yaml gate) under decide_on clear_harm`."""
+    return f"{where} under decide_on {mode}"
 
 
 def evidence_record(
