@@ -102,6 +102,10 @@ class FakeArgo:
     # tests/conftest.py fails the test that made one.
     violations: list[str] = field(default_factory=list)
     outages: list[int] = field(default_factory=list)  # statuses to answer next GETs with
+    # The global output parameters a run that Succeeds ends with (name -> value), as the
+    # controller gathers them from the tasks' `globalName` outputs.
+    outputs: dict[str, str] = field(default_factory=dict)
+    fail_task: str | None = None  # the task (display name) whose pod fails, for any template
     run_outages: list[int] = field(default_factory=list)  # the same, for GETs of a workflow only
     _names: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -262,7 +266,10 @@ class FakeArgo:
             return 400, _error(INVALID_ARGUMENT, problem)
         run_name = f"{name}-{next(self._names):05x}"[:63]
         frames: list[dict[str, Any]] = [{} for _ in range(self.empty_polls)]
-        frames += _play(self.script, run_name, stored)
+        frames += _play(self.script, run_name, stored, self.fail_task)
+        if self.outputs and frames[-1].get("phase") == "Succeeded":
+            gathered = [{"name": k, "value": v} for k, v in self.outputs.items()]
+            frames[-1]["outputs"] = {"parameters": gathered}
         run = Run(run_name, namespace, name, parameters, frames, "2026-01-05T10:00:00Z")
         self.runs[(namespace, run_name)] = run
         return 200, self._object(run, {})  # the controller has not seen it yet
@@ -461,8 +468,11 @@ class _Timeline:
 class _Player:
     """Runs the stored template's nodes through a timeline as `script` says."""
 
-    def __init__(self, script: Script, workflow: str, spec: dict[str, Any]) -> None:
+    def __init__(
+        self, script: Script, workflow: str, spec: dict[str, Any], fail_task: str | None = None
+    ) -> None:
         self.script = script
+        self.fail_task = fail_task
         self.spec = spec
         self.timeline = _Timeline(workflow)
         self.failed: str | None = None  # the id of the Pod node that failed
@@ -535,7 +545,8 @@ class _Player:
             self.hung = True
             return "Running"
         failing = self.script in {"fail-smoke", "fail-rollback"}
-        if main and failing and "smoke" in display and self.failed is None:
+        chosen = self.fail_task is not None and display == self.fail_task
+        if main and ((failing and "smoke" in display) or chosen) and self.failed is None:
             timeline.finish(node, "Failed", SMOKE_FAILURE)
             self.failed = node
             timeline.frame("Running")
@@ -548,6 +559,8 @@ class _Player:
         return "Succeeded"
 
 
-def _play(script: Script, workflow: str, stored: dict[str, Any]) -> list[dict[str, Any]]:
-    """The frames of a run of `stored` under `script`."""
-    return _Player(script, workflow, stored["spec"]).play()
+def _play(
+    script: Script, workflow: str, stored: dict[str, Any], fail_task: str | None = None
+) -> list[dict[str, Any]]:
+    """The frames of a run of `stored` under `script` (and `fail_task` failing)."""
+    return _Player(script, workflow, stored["spec"], fail_task).play()

@@ -1,0 +1,106 @@
+"""`mlgitops pipeline` against the Argo stand-in (tests/standins/argo.py, a real HTTP server that
+checks every request against the Argo Server's published API and plays the stored template's
+DAG back): it submits deploy/pipeline.yaml's template for a commit, follows it, and writes the
+dvc.lock the run hands back; a failed stage is named; run_on: runner does nothing."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+
+from mlgitops import cli
+from mlgitops.pipeline import template
+from tests.standins.argo import SMOKE_FAILURE, FakeArgo
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+PARAMS = REPO_ROOT / "params.yaml"
+LOCK = "schema: '2.0'\nstages:\n  train:\n    cmd: python -m train\n"
+ARGS = ("--commit", "0123abc", "--repo", "https://git.example/o/r.git", "--image", "i:1")
+PARAMS_ARGS = ("--params", str(PARAMS))
+
+
+@pytest.fixture
+def fake() -> Iterator[tuple[FakeArgo, str]]:
+    """The stand-in holding the committed deploy/pipeline.yaml, as if applied."""
+    fake = FakeArgo(outputs={template.FINAL: LOCK})
+    stored = yaml.safe_load((REPO_ROOT / "deploy" / "pipeline.yaml").read_text())
+    fake.add_template(stored, namespace=stored["metadata"]["namespace"])
+    with fake.serve() as url:
+        yield fake, url
+
+
+def _main(
+    *args: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> tuple[int, str]:
+    monkeypatch.setenv("ARGO_TOKEN", FakeArgo.token)
+    monkeypatch.setenv("COLUMNS", "200")
+    monkeypatch.setattr(sys, "argv", ["mlgitops", "pipeline", *ARGS, *PARAMS_ARGS, *args])
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exited:
+        cli.main()
+    return int(exited.value.code or 0), capsys.readouterr().err
+
+
+def test_a_cluster_run_writes_the_lock_it_hands_back(
+    fake: tuple[FakeArgo, str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    argo, url = fake
+    lock = tmp_path / "dvc.lock"
+    code, err = _main(
+        "--run-on", "cluster", "--server", url, "--lock", str(lock), "--poll-interval", "0.01",
+        monkeypatch=monkeypatch, capsys=capsys,
+    )  # fmt: skip
+    assert code == 0, err
+    assert lock.read_text() == LOCK
+    run = argo.run()
+    assert run.template == template.TEMPLATE_NAME
+    assert run.parameters == {"repo": ARGS[3], "commit": ARGS[1], "image": ARGS[5]}
+    for stage in ("prepare", "train", "evaluate", template.FINAL):
+        assert f"  {stage} " in err, err  # each stage's pod is shown as it moves
+    assert f"wrote {lock}" in err
+
+
+def test_a_failed_stage_is_named_and_no_lock_is_written(
+    fake: tuple[FakeArgo, str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    argo, url = fake
+    argo.fail_task = "train"
+    lock = tmp_path / "dvc.lock"
+    code, err = _main(
+        "--run-on", "cluster", "--server", url, "--lock", str(lock), "--poll-interval", "0.01",
+        monkeypatch=monkeypatch, capsys=capsys,
+    )  # fmt: skip
+    assert code == 1, err
+    assert f"Failed in train ({SMOKE_FAILURE})" in err
+    assert "Traceback" not in err
+    assert not lock.exists()
+
+
+def test_run_on_runner_does_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("ARGO_SERVER", raising=False)
+    code, err = _main("--lock", str(tmp_path / "dvc.lock"), monkeypatch=monkeypatch, capsys=capsys)
+    assert code == 0, err
+    assert "pipeline.run_on is runner" in err
+    assert not (tmp_path / "dvc.lock").exists()
+
+
+def test_a_missing_template_says_to_apply_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with FakeArgo().serve() as url:
+        code, err = _main("--run-on", "cluster", "--server", url,
+                          monkeypatch=monkeypatch, capsys=capsys)  # fmt: skip
+    assert code == 1, err
+    assert "kubectl apply -f deploy/pipeline.yaml" in err
