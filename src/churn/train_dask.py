@@ -39,29 +39,55 @@ _BATCH_ROWS = 65_536  # rows pyarrow decodes at a time while a part is gathered
 _NETWORK_LINE = re.compile(r"^\[(machines|local_listen_port): [^\]\n]*\]$", re.MULTILINE)
 
 
-@contextmanager
-def dask_client(dask: DaskSettings, *, address: str | None) -> Iterator[Client]:
-    """A client of the scheduler at `address` (a DaskCluster's), or of a LocalCluster of
-    `dask.workers` processes here; it waits for every worker, at most `dask.timeout_seconds`."""
-    from distributed import Client, LocalCluster
+def _ordered_client_class() -> type[Client]:
+    """Client, but `who_has` answers in the order of the futures asked about.
 
-    timeout = dask.timeout_seconds
+    lightgbm.dask ranks its processes in the order of that answer, and distributed builds it
+    from a set: the worker of part 0 would be rank 0 on some runs only, and since each rank
+    bins its share of the features from its own rows, the trees would change with it.
+    """
+    from distributed import Client
+
+    class PartOrderClient(Client):  # type: ignore[misc]
+        def who_has(self, futures: Any = None, **kwargs: Any) -> Any:
+            answer = super().who_has(futures, **kwargs)
+            if futures is None:
+                return answer
+            keys = [future.key for future in self.futures_of(futures)]
+            return type(answer)({key: answer[key] for key in keys if key in answer})
+
+    return PartOrderClient
+
+
+@contextmanager
+def dask_client(settings: DaskSettings, *, address: str | None) -> Iterator[Client]:
+    """A client of the scheduler at `address` (a DaskCluster's), or of a LocalCluster of
+    `settings.workers` processes here; it waits for every worker, at most `timeout_seconds`."""
+    import dask.config
+    from distributed import LocalCluster
+
+    client_class = _ordered_client_class()
+    timeout = settings.timeout_seconds
     if address is not None:
-        with Client(address, timeout=timeout) as client:
-            client.wait_for_workers(dask.workers, timeout=timeout)
+        with client_class(address, timeout=timeout) as client:
+            client.wait_for_workers(settings.workers, timeout=timeout)
             yield client
         return
+    # Work stealing may move a LightGBM part to an idle worker, so that one process trains on
+    # both parts; without it a task runs where its data is. (A DaskCluster's scheduler gets
+    # the same setting from mlgitops.dask_cluster.)
     with (
+        dask.config.set({"distributed.scheduler.work-stealing": False}),
         LocalCluster(
-            n_workers=dask.workers,
-            threads_per_worker=dask.threads_per_worker,
+            n_workers=settings.workers,
+            threads_per_worker=settings.threads_per_worker,
             processes=True,  # one LightGBM per process, as on a cluster
             dashboard_address=None,
             timeout=timeout,
         ) as cluster,
-        Client(cluster, timeout=timeout) as client,
+        client_class(cluster, timeout=timeout) as client,
     ):
-        client.wait_for_workers(dask.workers, timeout=timeout)
+        client.wait_for_workers(settings.workers, timeout=timeout)
         yield client
 
 
@@ -151,6 +177,12 @@ def fit_on_dask(client: Client, table: dd.DataFrame, params: dict[str, Any]) -> 
             categorical_feature=list(schema.CATEGORICAL),
         )
     booster: lgb.Booster = model.to_local().booster_
+    expected = min(len(client.nthreads()), table.npartitions)
+    if f"[num_machines: {expected}]" not in booster.model_to_string():
+        raise RuntimeError(
+            f"lightgbm.dask did not train on {expected} processes, one per worker holding parts: "
+            "the scheduler moved a part (is distributed.scheduler.work-stealing off?)"
+        )
     return booster
 
 

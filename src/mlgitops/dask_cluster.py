@@ -75,7 +75,12 @@ def dask_cluster_manifest(
         "readinessProbe": {**probe, "initialDelaySeconds": 5, "periodSeconds": 10},
         "livenessProbe": {**probe, "initialDelaySeconds": 15, "periodSeconds": 20},
         "resources": cluster.scheduler_resources.as_dict(),
-        **({"env": environment} if environment else {}),
+        # lightgbm.dask trains each worker on the parts it holds: work stealing could move a
+        # part to another worker, and the model would depend on the moment's load.
+        "env": [
+            *environment,
+            {"name": "DASK_DISTRIBUTED__SCHEDULER__WORK_STEALING", "value": "False"},
+        ],
     }
     metadata: dict[str, Any] = {"name": name}
     if namespace is not None:

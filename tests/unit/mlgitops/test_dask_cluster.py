@@ -121,7 +121,11 @@ def test_the_clusters_pods_and_service_are_valid_kubernetes() -> None:
     ]:
         pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name}, "spec": pod_spec}
         kubernetes_validate.validate(pod, K8S_VERSION, strict=True)
-        assert pod_spec["containers"][0]["env"] == [{"name": "DVC_REMOTE", "value": "s3"}]
+        assert pod_spec["containers"][0]["env"][0] == {"name": "DVC_REMOTE", "value": "s3"}
+    (scheduler,) = spec["scheduler"]["spec"]["containers"]
+    assert {"name": "DASK_DISTRIBUTED__SCHEDULER__WORK_STEALING", "value": "False"} in scheduler[
+        "env"
+    ]
     service = {
         "apiVersion": "v1",
         "kind": "Service",
