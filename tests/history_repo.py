@@ -99,7 +99,8 @@ def build_history_repo(root: Path, remote: Path) -> dict[int, str]:
     root.mkdir(parents=True)
     _run(root, "git", "init", "-q", "-b", "main")
     _run(root, "dvc", "init", "-q")
-    _run(root, "dvc", "remote", "add", "-d", "storage", str(remote))
+    # In config.local (not committed): every commit sha is the same from run to run.
+    _run(root, "dvc", "remote", "add", "--local", "-d", "storage", str(remote))
     (root / "data").mkdir()
     (root / "data" / "points.csv").write_text("x,y\n" + _points(24, 1))
     (root / "train.py").write_text(TRAIN)

@@ -44,6 +44,16 @@ DEPLOYMENTS = [
     (10, "2026-01-19T12:10:00Z", [("success", "2026-01-19T13:00:00Z", "serving")]),
     (12, "2026-01-22T08:10:00Z", [("success", "2026-01-22T08:30:00Z", "serving")]),
 ]  # fmt: skip
+DRIFT_CHECKS = [  # (run created, drift found); the first is before the window
+    ("2025-12-29T05:00:00Z", True),
+    ("2026-01-05T05:00:00Z", False),
+    ("2026-01-12T04:00:00Z", True),
+    ("2026-01-19T05:00:00Z", False),
+    ("2026-01-22T04:00:00Z", True),  # on demand
+    ("2026-01-26T05:00:00Z", False),
+]
+DOC = Path(__file__).resolve().parents[2] / "docs" / "history.md"
+DOC_START, DOC_END = "<!-- example: tests/e2e/test_history.py -->", "<!-- /example -->"
 LABELS = {4: ("gate-failed",), 5: ("retraining",), 12: ("retraining",)}
 
 
@@ -107,6 +117,10 @@ def _script(fake: FakeGitHub, merges: dict[int, str], *, deployments: bool = Tru
                          labels=("gate-failed",))  # fmt: skip
     for pr, created, statuses in DEPLOYMENTS if deployments else []:
         fake.add_deployment(NAME, sha=merges[pr], created_at=created, statuses=statuses)
+    # retrain.yml's drift checks: its `retraining PR` job runs only when drift was found.
+    for created, found in DRIFT_CHECKS:
+        jobs = {"drift check": "success", "retraining PR": "success" if found else "skipped"}
+        fake.add_workflow_run(NAME, "retrain.yml", created_at=created, jobs=jobs)
     # What GitHub itself makes for a job with `environment: production`: not ours, not counted.
     fake.add_deployment(NAME, sha=merges[2], created_at="2026-01-07T10:10:00Z", task="deploy",
                         statuses=[("failure", "2026-01-07T10:20:00Z", "job failed")])  # fmt: skip
@@ -129,8 +143,8 @@ def served(scripted: Scripted, tmp_path_factory: pytest.TempPathFactory) -> Iter
     _script(fake, scripted.merges)
     out = tmp_path_factory.mktemp("record")
     with fake.serve() as url:
-        done = _history(scripted.root, "--repo", NAME, "--format", "json", "--out", str(out),
-                        url=url, token=fake.token)  # fmt: skip
+        done = _history(scripted.root, "--repo", NAME, "--branch", "main", "--format", "json",
+                        "--out", str(out), url=url, token=fake.token)  # fmt: skip
     assert fake.violations == []
     yield json.loads(done.stdout), out
 
@@ -174,6 +188,7 @@ def test_delivery_measures_equal_the_hand_computed_ones(served: Any) -> None:
     assert value["gate_stopped"] == (2, 2)  # #4 and #13
     assert value["retraining_opened"] == (2, 2)
     assert value["retraining_merged"] == (2, 2)
+    assert value["drift_found"] == (2, 5)  # 01-12 and 01-22 of five checks in the window
     for measure in measures.values():
         assert measure["definition"] and "\n" not in measure["definition"]
 
@@ -197,6 +212,21 @@ def test_the_chart_and_the_markdown_are_written(served: Any) -> None:
     assert "![metrics at each commit" in markdown
     assert "| Change failure rate | 25% of 8 |" in markdown
     assert "rolled back: step smoke-test failed" in markdown
+
+
+def test_docs_history_shows_this_record(served: Any) -> None:
+    """docs/history.md's example is this test's record, verbatim; MLGITOPS_WRITE_DOCS=1
+    rewrites it (and its chart) after a deliberate change."""
+    markdown = (served[1] / "history.md").read_text()
+    markdown = markdown.replace("(images/history.png)", "(images/history-example.png)")
+    text = DOC.read_text()
+    before, rest = text.split(DOC_START, 1)
+    _, after = rest.split(DOC_END, 1)
+    if os.environ.get("MLGITOPS_WRITE_DOCS") == "1":
+        DOC.write_text(f"{before}{DOC_START}\n{markdown}{DOC_END}{after}")
+        png = (served[1] / "images" / "history.png").read_bytes()
+        (DOC.parent / "images" / "history-example.png").write_bytes(png)
+    assert DOC.read_text().split(DOC_START, 1)[1].split(DOC_END, 1)[0] == f"\n{markdown}"
 
 
 def test_without_deployments_the_metric_history_stays_and_says_what_is_missing(

@@ -33,10 +33,11 @@ class RecordRoutes:
     repos: dict[str, FakeRepo]
     deployments: dict[str, list[dict[str, Any]]]
     issues: dict[str, dict[int, dict[str, Any]]]
+    workflow_runs: dict[str, list[dict[str, Any]]]  # repo -> runs, each with its jobs
     login: str
 
     def _records_init(self) -> None:
-        self.deployments, self.issues = {}, {}
+        self.deployments, self.issues, self.workflow_runs = {}, {}, {}
         self._stamp = 0
 
     # Scripting the past.
@@ -83,6 +84,18 @@ class RecordRoutes:
         found.append(deployment)
         return int(deployment["id"])
 
+    def add_workflow_run(
+        self, name: str, workflow: str, *, created_at: str, jobs: dict[str, str]
+    ) -> None:
+        """A finished run of `workflow` (its file name) with {job name: conclusion}."""
+        runs = self.workflow_runs.setdefault(name, [])
+        runs.append({
+            "id": 5000 + len(runs), "path": f".github/workflows/{workflow}",
+            "created_at": created_at, "status": "completed",
+            "jobs": [{"name": job, "conclusion": done, "status": "completed"}
+                     for job, done in jobs.items()],
+        })  # fmt: skip
+
     def deployment_statuses(self, name: str) -> list[list[dict[str, Any]]]:
         return [d["statuses"] for d in self.deployments.get(name, [])]
 
@@ -96,7 +109,25 @@ class RecordRoutes:
             (r"/issues", "GET", self._list_issues),
             (r"/issues", "POST", self._create_issue),
             (r"/issues/(\d+)", "PATCH", self._update_issue),
+            (r"/actions/workflows/([^/]+)/runs", "GET", self._list_runs),
+            (r"/actions/runs/(\d+)/jobs", "GET", self._list_jobs),
         ]
+
+    def _list_runs(self, call: _Call) -> Answer:
+        runs = [r for r in self.workflow_runs.get(call.repo, [])
+                if r["path"].endswith("/" + call.found[1])]  # fmt: skip
+        if not runs:
+            raise RefusedError(404, "Not Found")  # no such workflow file
+        since = call.query.get("created", ">=").removeprefix(">=")
+        shown = [{k: v for k, v in r.items() if k != "jobs"} for r in runs
+                 if r["created_at"] >= since][::-1]  # fmt: skip
+        return 200, {}, _json({"total_count": len(shown), "workflow_runs": shown})
+
+    def _list_jobs(self, call: _Call) -> Answer:
+        for run in self.workflow_runs.get(call.repo, []):
+            if run["id"] == int(call.found[1]):
+                return 200, {}, _json({"total_count": len(run["jobs"]), "jobs": run["jobs"]})
+        raise RefusedError(404, "Not Found")
 
     def _deployment(
         self,

@@ -130,6 +130,26 @@ class HistoryClient(GitHubClient):
         path = f"repos/{repo}/deployments/{deployment}/statuses"
         return self.request_object("POST", path, json=body, idempotent=False)
 
+    def drift_checks(
+        self, repo: str, workflow: str, job: str, since: datetime
+    ) -> list[tuple[datetime, bool]]:
+        """(when, found drift) per run of the drift-check `workflow` since `since`: it found
+        drift when its `job` (the one that runs only then) ran, i.e. was not skipped."""
+        params = {**_PAGE, "created": f">={since:%Y-%m-%d}"}
+        path = f"repos/{repo}/actions/workflows/{workflow}/runs"
+        found = []
+        for run in self.request_object("GET", path, params=params).get("workflow_runs") or []:
+            created = when(run.get("created_at"))
+            if created is None:
+                continue
+            jobs = self.request_object("GET", f"repos/{repo}/actions/runs/{run['id']}/jobs")
+            ran = any(
+                j.get("name") == job and j.get("conclusion") not in (None, "skipped")
+                for j in jobs.get("jobs") or []
+            )
+            found.append((created, ran))
+        return found
+
     def list_issues(self, repo: str, *, labels: str) -> list[dict[str, Any]]:
         params = {**_PAGE, "state": "all", "labels": labels}
         return [

@@ -15,6 +15,7 @@ _TITLES = {
     "gate_stopped": "Regressions stopped by the gate",
     "retraining_opened": "Retraining PRs opened",
     "retraining_merged": "Retraining PRs merged",
+    "drift_found": "Drift checks that found drift",
 }
 
 

@@ -29,6 +29,8 @@ DEFINITIONS = {
     "(labelled {gate_label})",
     "retraining_opened": "retraining PRs (labelled {retrain_label}) opened in the window",
     "retraining_merged": "retraining PRs merged in the window",
+    "drift_found": "drift checks (runs of {drift_workflow}) in the window that found drift: "
+    "its job '{drift_job}', which runs only then, ran",
 }
 UNITS = {
     "deployment_frequency": "per week",
@@ -73,22 +75,27 @@ def delivery_measures(
     deployments: Sequence[Deployment] | None,
     *,
     first_commit: Callable[[Commit], datetime | None],
-    gate_label: str,
-    retrain_label: str,
+    labels: dict[str, str],
+    drift: Sequence[tuple[datetime, bool]] | None = None,
     missing_github: str = "",
 ) -> list[Measure]:
-    """Every measure; `pulls`/`deployments` None when GitHub was not asked (`missing_github`)."""
-    defs = {
-        k: v.format(gate_label=gate_label, retrain_label=retrain_label)
-        for k, v in DEFINITIONS.items()
-    }
+    """Every measure; `pulls`/`deployments` None when GitHub was not asked (`missing_github`);
+    `labels` fill the definitions (gate_label, retrain_label, drift_workflow, drift_job)."""
+    defs = {k: v.format(**labels) for k, v in DEFINITIONS.items()}
     measures = {name: Measure(name, text, None, UNITS.get(name, "")) for name, text in defs.items()}
     if deployments is None or pulls is None:
         for measure in measures.values():
             measure.note = missing_github
         return list(measures.values())
     _deploy_measures(measures, window, commits, pulls, deployments, first_commit)
-    _pull_measures(measures, window, pulls, gate_label, retrain_label)
+    _pull_measures(measures, window, pulls, labels["gate_label"], labels["retrain_label"])
+    checks = [found for at, found in drift or [] if window.holds(at)]
+    drift_found = measures["drift_found"]
+    if checks:
+        drift_found.value, drift_found.count = float(sum(checks)), len(checks)
+        drift_found.note = f"{sum(checks)} of {len(checks)} checks"
+    else:
+        drift_found.note = f"no run of {labels['drift_workflow']} in the window"
     return list(measures.values())
 
 
@@ -127,12 +134,16 @@ def _deploy_measures(
         rate.note = "no deployment in the window has an outcome; " + no_outcome
     rollbacks = measures["rollbacks"]
     rollbacks.value = float(sum(1 for d in decided if d.outcome and d.outcome.rolled_back))
-    rollbacks.details = [
-        f"#{d.id} {d.sha[:7]}: {d.outcome.description}" for d in failures if d.outcome is not None
-    ]
+    rate.details = [_said(d) for d in failures]
+    rollbacks.details = [_said(d) for d in failures if d.outcome and d.outcome.rolled_back]
     rollbacks.note = no_outcome
     _restore(measures["time_to_restore_hours"], failures, successes)
     _lead_time(measures["lead_time_hours"], window, commits, pulls, successes, first_commit)
+
+
+def _said(deployment: Deployment) -> str:
+    said = deployment.outcome.description if deployment.outcome else ""
+    return f"#{deployment.id} {deployment.sha[:7]}: {said}"
 
 
 def _restore(measure: Measure, failures: list[Deployment], successes: list[Deployment]) -> None:

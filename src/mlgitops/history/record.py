@@ -11,7 +11,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from mlgitops.errors import RemoteError
+from mlgitops.errors import NotFoundError, RemoteError
 from mlgitops.history.commits import branch_commits, first_commit_time
 from mlgitops.history.github import Deployment, HistoryClient, Pull
 from mlgitops.history.measures import Measure, Window, delivery_measures
@@ -61,11 +61,13 @@ def build_record(
         )
     pulls: list[Pull] | None = None
     deployments: list[Deployment] | None = None
+    drift: list[tuple[datetime, bool]] | None = None
     why = "no GitHub repository given (--repo, GITHUB_TOKEN): PRs and deployments not read"
     if client is not None and repo is not None:
         try:
             pulls = client.list_all_pulls(repo)
             deployments = client.list_deployments(repo, settings.environment)
+            drift = _drift(client, repo, settings, window)
         except RemoteError as error:
             why = f"GitHub could not be read: {error}"
             pulls = deployments = None
@@ -84,11 +86,26 @@ def build_record(
         pulls,
         deployments,
         first_commit=lambda commit: first_commit_time(root, commit),
-        gate_label=settings.gate_label,
-        retrain_label=settings.retrain_label,
+        labels={
+            "gate_label": settings.gate_label,
+            "retrain_label": settings.retrain_label,
+            "drift_workflow": settings.drift_workflow,
+            "drift_job": settings.drift_job,
+        },
+        drift=drift,
         missing_github="not measured: GitHub was not read (see Missing above)",
     )
     return record
+
+
+def _drift(
+    client: HistoryClient, repo: str, settings: HistorySettings, window: Window
+) -> list[tuple[datetime, bool]] | None:
+    """The drift checks' runs; None when the workflow does not exist (a repository without)."""
+    try:
+        return client.drift_checks(repo, settings.drift_workflow, settings.drift_job, window.since)
+    except NotFoundError:
+        return None
 
 
 def _events(

@@ -20,6 +20,8 @@ class HistorySettings(Section):
     environment: Text = "production"  # the GitHub environment release.yml deploys to
     gate_label: Text = "gate-failed"  # put on a PR when the quality gate fails it
     retrain_label: Text = "retraining"  # the retraining PR's label (retrain.pr_labels)
+    drift_workflow: Text = "retrain.yml"  # the scheduled drift check's workflow file
+    drift_job: Text = "retraining PR"  # its job that runs only when drift was found
     metrics: Names = ()  # the metrics charted and tabled; empty: every metric
     since_days: Positive = 90  # the default window
     issue_title: Text = "Delivery record"  # the one issue the scheduled workflow updates
