@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 FOLD_ROWS = 15
 CELL_CHARS = 160
 MINUS = "\u2212"
@@ -31,9 +33,10 @@ def signed(number: float) -> str:
 
 def bound(number: float) -> str:
     """An interval's end, three significant digits and a real minus sign: `−0.0101`."""
-    text = f"{abs(number):.3g}"
-    if float(text) == 0:
+    if number == 0:
         return "0"
+    # Three significant digits, never in e-notation (a reader compares them with the change).
+    text = np.format_float_positional(abs(number), precision=3, fractional=False, trim="-")
     return (MINUS if number < 0 else "+") + text
 
 

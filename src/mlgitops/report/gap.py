@@ -14,6 +14,7 @@ from mlgitops.report.cells import signed, value
 GAP_WIDENING = 0.02  # params.yaml report.gap_widening's default
 _TOLERANCE = 1e-9
 _SHOWN = 4  # metrics in the gap line
+_FLAGGED = 2  # metrics named in the flag
 
 
 class MetricRow(Protocol):
@@ -63,7 +64,8 @@ def gap_lines(rows: Sequence[MetricRow], gap_widening: float) -> list[str]:
     if flags:
         what = "train up, test down: overfitting?" if any(overfit) else "the train–test gap widened"
         lines.append(
-            f"- ⚠️ **{what}** The gap widened for {'; '.join(flags)}: more than "
-            f"report.gap_widening {value(gap_widening)}."
+            f"- ⚠️ **{what}** The gap widened for {'; '.join(flags[:_FLAGGED])}"
+            f"{f' and {len(flags) - _FLAGGED} more' if len(flags) > _FLAGGED else ''}: more "
+            f"than report.gap_widening {value(gap_widening)}."
         )
     return lines
