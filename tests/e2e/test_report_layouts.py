@@ -109,6 +109,9 @@ def test_top_level_nested_metrics_in_workspace(tmp_path: Path) -> None:
     assert report["head"]["workspace"] is True
     assert report["headline"][0]["verdict"] == "worse"
     assert report["plots"] == []
+    # no params `report:` section: no predictions, one note saying what to declare
+    assert report["evidence"]["status"] == "undeclared"
+    assert "report.predictions" in report["evidence"]["note"]
 
 
 def test_two_metric_files_and_all(tmp_path: Path) -> None:

@@ -133,6 +133,9 @@ def test_the_report_names_the_models_metrics_and_param(better: PullRequest) -> N
     assert better.report.returncode == 0, str(better.report)
     report = better.report_json()
     assert sorted(report["metrics"]["metrics.json"]) == sorted(METRICS)
+    # no per-row predictions declared: the one note saying what to declare, nothing else
+    assert report["evidence"]["status"] == "undeclared", report["evidence"]
+    assert "report.predictions" in report["evidence"]["note"]
     assert report["params"] == {
         "params.yaml": {"train.num_boost_round": {"old": 60, "new": 150, "diff": 90}}
     }

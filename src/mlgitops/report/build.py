@@ -67,8 +67,8 @@ def build_report(request: ReportRequest, repo_path: Path | None = None) -> dict[
         "schema_version": SCHEMA_VERSION,
         "base": {"rev": revs.base, "sha": revs.base_sha},
         "head": {"rev": revs.head, "sha": revs.head_sha, "workspace": revs.workspace},
-        "metrics": metrics.diff,
-        "params": params.diff,
+        "metrics": _by_name(metrics.diff),
+        "params": _by_name(params.diff),
         "metrics_errors": metrics.errors,
         "headline": build_headline(rules, metrics.full),
         "plots": plots,
@@ -77,6 +77,11 @@ def build_report(request: ReportRequest, repo_path: Path | None = None) -> dict[
         "pipeline": pipeline,
         "evidence": evidence,
     }
+
+
+def _by_name(diff: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Files and keys by name: DVC's order varies between runs, report.json must not."""
+    return {path: dict(sorted(diff[path].items())) for path in sorted(diff)}
 
 
 def _policy(loaded: dict[str, Any], params: Path) -> list[MetricRule]:

@@ -82,7 +82,7 @@ def _metric_keys(
     declared: PredictionsSettings, rules: list[MetricRule], metrics_full: dict[str, dict[str, Any]]
 ) -> list[Any]:
     """The metrics file's `<split>.<statistic>` keys the statistics recompute, gated ones
-    first (in the gate's order), then the file's order."""
+    first (in the gate's order), then the others by name."""
     from mlgitops.report.evidence_records import MetricKey
 
     wanted = PurePath(declared.metrics_file).as_posix()
@@ -96,7 +96,7 @@ def _metric_keys(
     prefix = f"{declared.split}."
     chosen = [
         MetricKey(key, key.removeprefix(prefix), declared.metrics_file)
-        for key in dict.fromkeys([*gated, *keys])
+        for key in dict.fromkeys([*gated, *sorted(keys)])  # DVC's order varies between runs
         if key.startswith(prefix) and key.removeprefix(prefix) in DIRECTION
     ]
     if not chosen:
