@@ -17,7 +17,7 @@ from typing import Annotated, ClassVar, Literal
 from pydantic import BeforeValidator, Field, Strict
 
 from mlgitops.settings.deploy import KubernetesName, NonNegative, Quantity
-from mlgitops.settings.load import Positive, Section, Text
+from mlgitops.settings.load import Positive, PositiveNumber, Section, Text
 
 DOCS = "docs/scale.md"
 # What a pod may be scheduled on: label -> value, as Kubernetes' nodeSelector.
@@ -83,4 +83,4 @@ class PipelineSettings(Section):
     retries: NonNegative
     timeout_seconds: Positive
     resources: PodResources
-    poll_seconds: Positive
+    poll_seconds: PositiveNumber

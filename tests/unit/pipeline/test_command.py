@@ -5,6 +5,8 @@ dvc.lock the run hands back; a failed stage is named; run_on: runner does nothin
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,8 +15,10 @@ import pytest
 import yaml
 
 from mlgitops import cli
+from mlgitops.params import read_params
 from mlgitops.pipeline import template
 from tests.standins.argo import SMOKE_FAILURE, FakeArgo
+from tests.workflow_steps import PR_JOB, PR_WORKFLOW, shell_steps
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 PARAMS = REPO_ROOT / "params.yaml"
@@ -104,3 +108,35 @@ def test_a_missing_template_says_to_apply_it(
                           monkeypatch=monkeypatch, capsys=capsys)  # fmt: skip
     assert code == 1, err
     assert "kubectl apply -f deploy/pipeline.yaml" in err
+
+
+@pytest.mark.parametrize("labelled", ["false", "true"])
+def test_the_pr_workflows_cluster_step_follows_the_switch_and_the_label(
+    labelled: str, fake: tuple[FakeArgo, str], tmp_path: Path
+) -> None:
+    """pr.yml's `cluster` step as CI runs it: params.yaml says runner, so only the
+    run-on-cluster label hands the reproduction to the cluster."""
+    argo, url = fake
+    given = {
+        "BASE_SHA": "b" * 40, "HEAD_SHA": "a" * 40, "PR_NUMBER": "7", "RUN_URL": "",
+        "ARGO_SERVER": url, "ARGO_TOKEN": FakeArgo.token, "PIPELINE_IMAGE": "ghcr.io/o/r:a",
+        "REPO_URL": "https://github.com/o/r.git", "LABELLED": labelled,
+    }  # fmt: skip
+    (step,) = shell_steps(PR_WORKFLOW, PR_JOB, given, ids=["cluster"])
+    assert step.skipped_for_forks
+    env = {**os.environ, **step.env, "RUNNER_TEMP": str(tmp_path)}
+    params = read_params(PARAMS)
+    params["pipeline"]["poll_seconds"] = 0.01  # the stand-in moves a run on at each poll
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
+    done = subprocess.run(
+        step.argv, cwd=tmp_path, env=env, capture_output=True, text=True, check=False,
+        timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    lock = tmp_path / "cluster-dvc.lock"
+    if labelled == "true":
+        assert lock.read_text() == LOCK
+        assert argo.run().parameters["commit"] == "a" * 40
+    else:
+        assert "pipeline.run_on is runner" in done.stderr
+        assert not lock.exists() and not argo.runs
