@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 
 from mlgitops.errors import UsageError
+from mlgitops.report import ReportRequest, build_report
 from mlgitops.report.delong import delong_test
 from mlgitops.report.evidence import UNDECLARED_NOTE, UnavailableError, build_evidence
 from mlgitops.report.evidence_read import Workspace, pair_sides, read_predictions
@@ -23,6 +24,7 @@ from mlgitops.report.slices import compare_slices
 from mlgitops.report.stats import Bootstrap, paired_bootstrap
 from mlgitops.settings import parse_settings
 from mlgitops.settings.report import PredictionsSettings, ReportSettings
+from tests.unit.mlgitops.report.repos import DvcRepo
 
 DECLARED = PredictionsSettings(path="preds.parquet", id="id", label="y", score="p")
 METRICS = [
@@ -173,3 +175,43 @@ def test_nothing_declared_says_what_to_declare() -> None:
     assert "params.yaml `report.predictions` (path, id, label, score)" in evidence["note"]
     assert evidence["rows"] == {"base": None, "head": None, "shared": None}
     assert evidence["metrics"] == {} and evidence["worst_slice"] is None
+
+
+def _predictions_csv(frame: pd.DataFrame) -> str:
+    return str(frame.to_csv(index=False))
+
+
+def test_a_real_repository_first_lacks_then_pairs_the_predictions(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Through DVC: a base without the file is `unavailable` (the note says so); the next
+    change reads the base's file from the DVC cache and pairs it with the workspace's."""
+    repo = DvcRepo.create(tmp_path / "repo")
+    repo.write_yaml("dvc.yaml", {"metrics": ["metrics.json"]})
+    declared = {"path": "preds.csv", "id": "id", "label": "y", "score": "p"}
+    repo.write_yaml("params.yaml", {"report": {"predictions": declared, "slices": ["segment"]}})
+    repo.write_json("metrics.json", {"test": {"roc_auc": 0.8, "log_loss": 0.5, "r2": 0.1}})
+    first = repo.commit("base: no predictions yet")
+    rows = _rows(400)
+    repo.write("preds.csv", _predictions_csv(rows))
+    repo.add("preds.csv")
+    monkeypatch.chdir(repo.root)
+
+    evidence = build_report(ReportRequest(base=first))["evidence"]
+
+    assert evidence["status"] == "unavailable"
+    assert evidence["note"].startswith("No intervals: the base revision has no preds.csv")
+
+    second = repo.commit("predictions")
+    repo.write("preds.csv", _predictions_csv(rows.assign(p=rows["p"] * 0.5)))  # same order
+    repo.add("preds.csv")
+
+    evidence = build_report(ReportRequest(base=second))["evidence"]
+
+    assert evidence["status"] == "paired", evidence["note"]
+    assert list(evidence["metrics"]) == ["test.log_loss", "test.roc_auc"]  # no r2: not from rows
+    roc = evidence["metrics"]["test.roc_auc"]
+    assert roc["delta"] == 0 and roc["delta_ci"] == [0, 0] and roc["label"] == "within noise"
+    assert evidence["metrics"]["test.log_loss"]["label"] != "within noise"
+    assert [entry["value"] for entry in evidence["slices"]] == ["big", "mid"]
+    assert evidence["folded"] == [{"column": "segment", "values": ["tiny"], "rows": 20}]
