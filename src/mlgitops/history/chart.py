@@ -69,8 +69,9 @@ def history_png(record: Record) -> bytes | None:
         found = axis.get_legend_handles_labels()
         handles += found[0]
         labels += found[1]
-    figure.legend(handles, labels, loc="lower center", ncol=min(len(labels), 5), fontsize=9,
-                  frameon=False)  # fmt: skip
+    if labels:  # releases, rollbacks, retraining or gaps: only what the chart shows
+        figure.legend(handles, labels, loc="lower center", ncol=min(len(labels), 5), fontsize=9,
+                      frameon=False)  # fmt: skip
     figure.autofmt_xdate()
     figure.tight_layout(rect=(0, 0.08, 1, 1))
     buffer = io.BytesIO()

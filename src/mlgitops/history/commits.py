@@ -1,8 +1,8 @@
 """The default branch as git holds it: its first-parent commits, and file contents at many commits.
 
-Two processes whatever the number of commits: one `git log` for the commits, one
-`git cat-file --batch` for the files (a merge's metrics, its dvc.lock). A PR's first commit
-costs one `git rev-list` per merge, and only for merges a PR is known for.
+Three processes whatever the number of commits: one `git log` for the first-parent line, one
+`git cat-file --batch` for the files (a merge's metrics, its dvc.lock), one `git log` of the
+whole graph for when each merge's first commit was made.
 """
 
 from __future__ import annotations
@@ -85,13 +85,35 @@ def read_blobs(root: Path, specs: Sequence[str]) -> list[bytes | None]:
     return found
 
 
-def first_commit_time(root: Path, merge: Commit) -> datetime | None:
-    """When the earliest commit a merge brought in was authored (its PR's first commit)."""
-    if not merge.merge:
-        return None
-    out = _git(root, "log", "--format=%at", f"{merge.parents[0]}..{merge.parents[1]}", "--")
-    stamps = [int(line) for line in out.decode().split()]
-    return datetime.fromtimestamp(min(stamps), tz=UTC) if stamps else None
+def first_commit_times(root: Path, commits: Sequence[Commit]) -> dict[str, datetime]:
+    """For each merge of `commits` (the whole first-parent line, oldest first): when the
+    earliest commit it brought in was authored, i.e. its PR's first commit. One `git log`:
+    walking the line in order, a merge brought in what its second parent reaches and the
+    line did not reach before it."""
+    if not commits:
+        return {}
+    out = _git(root, "log", "--format=%H %at %P", commits[-1].sha, "--")
+    graph: dict[str, tuple[int, list[str]]] = {}
+    for line in out.decode().splitlines():
+        sha, stamp, *parents = line.split()
+        graph[sha] = (int(stamp), parents)
+    reached: set[str] = set()
+    found = {}
+    for commit in commits:
+        if commit.merge:
+            brought, todo = [], [commit.parents[1]]
+            while todo:
+                sha = todo.pop()
+                if sha in reached or sha not in graph:
+                    continue
+                reached.add(sha)
+                brought.append(graph[sha][0])
+                todo += graph[sha][1]
+            if brought:
+                found[commit.sha] = datetime.fromtimestamp(min(brought), tz=UTC)
+        reached.add(commit.sha)
+        reached.update(commit.parents[:1])
+    return found
 
 
 def head_sha(root: Path, rev: str) -> str:

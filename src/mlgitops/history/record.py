@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from mlgitops.errors import NotFoundError, RemoteError
-from mlgitops.history.commits import branch_commits, first_commit_time
+from mlgitops.history.commits import branch_commits, first_commit_times
 from mlgitops.history.github import Deployment, HistoryClient, Pull
 from mlgitops.history.measures import Measure, Window, delivery_measures
 from mlgitops.history.metrics import Point, declared_metrics, metrics_at
@@ -80,12 +80,13 @@ def build_record(
                 "release.yml records each release (docs/history.md)"
             )
         _events(record, pulls, deployments, settings)
+    first_times = first_commit_times(root, everything) if pulls else {}
     record.measures = delivery_measures(
         window,
         everything,
         pulls,
         deployments,
-        first_commit=lambda commit: first_commit_time(root, commit),
+        first_commit=lambda commit: first_times.get(commit.sha),
         labels={
             "gate_label": settings.gate_label,
             "retrain_label": settings.retrain_label,
