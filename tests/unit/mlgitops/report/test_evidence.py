@@ -7,6 +7,8 @@ same rows, folds small slices and names the worst one, and says in one line what
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from mlgitops import extras
 from mlgitops.errors import UsageError
 from mlgitops.report import ReportRequest, build_report
 from mlgitops.report.delong import delong_test
@@ -215,3 +218,24 @@ def test_a_real_repository_first_lacks_then_pairs_the_predictions(
     assert evidence["metrics"]["test.log_loss"]["label"] != "within noise"
     assert [entry["value"] for entry in evidence["slices"]] == ["big", "mid"]
     assert evidence["folded"] == [{"column": "segment", "values": ["tiny"], "rows": 20}]
+
+
+def test_declared_predictions_without_the_stats_extra_name_the_pip_command(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(extras, "missing", lambda extra: ("scipy",) if extra == "stats" else ())
+    settings = ReportSettings(predictions=DECLARED)
+    with pytest.raises(extras.MissingExtraError, match=r'pip install "mlgitops\[stats\]"'):
+        build_evidence(None, None, settings, [], {})  # type: ignore[arg-type]
+
+
+def test_the_report_starts_without_the_statistics() -> None:
+    """scipy is the stats extra's: the report imports it only once predictions are declared."""
+    code = (
+        "import sys, mlgitops.report; "
+        "print(sorted({'scipy', 'mlgitops.report.stats'} & set(sys.modules)))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert done.stdout.strip() == "[]"
