@@ -10,9 +10,11 @@ from pathlib import Path
 from typing import Any
 
 from mlgitops.params import read_params
+from mlgitops.pipeline import dask as dask_part
 from mlgitops.pipeline.stages import read_stages
 from mlgitops.pipeline.template import template
 from mlgitops.settings import parse_settings
+from mlgitops.settings.compute import DaskSettings
 from mlgitops.settings.pipeline import PipelineSettings
 
 PIPELINE_FILE = "pipeline.yaml"
@@ -31,14 +33,10 @@ def settings(params: dict[str, Any], source: str = "params.yaml") -> PipelineSet
     return parse_settings(PipelineSettings, params, source=source, section=SECTION)
 
 
-def render(root: Path, pipeline: PipelineSettings) -> str:
-    """The WorkflowTemplate of the DVC pipeline at `root`, as YAML with its header."""
-    return HEADER + template(pipeline, read_stages(root)).to_yaml()
-
-
-def rbac(pipeline: PipelineSettings) -> list[dict[str, Any]]:
-    """The pods' ServiceAccount and the one grant Argo's executor needs for it: reporting each
-    task's outputs (WorkflowTaskResults). The stages themselves touch no Kubernetes API."""
+def rbac(pipeline: PipelineSettings, *, dask: bool = False) -> list[dict[str, Any]]:
+    """The pods' ServiceAccount and the grant Argo's executor needs for it: reporting each
+    task's outputs (WorkflowTaskResults); with `dask`, creating and deleting DaskClusters. The
+    stages themselves touch no Kubernetes API."""
     name, namespace = pipeline.service_account, pipeline.namespace
     metadata = {"name": name, "namespace": namespace}
     return [
@@ -52,7 +50,8 @@ def rbac(pipeline: PipelineSettings) -> list[dict[str, Any]]:
                     "apiGroups": ["argoproj.io"],
                     "resources": ["workflowtaskresults"],
                     "verbs": ["create", "patch"],
-                }
+                },
+                *([dask_part.RULE] if dask else []),
             ],
         },
         {
@@ -70,10 +69,15 @@ def files(params_path: Path) -> dict[str, str]:
     the WorkflowTemplate and its RBAC; nothing when params.yaml has no `pipeline` section."""
     from mlgitops.deploy.render import documents
 
-    pipeline = settings(read_params(params_path), str(params_path))
+    params = read_params(params_path)
+    pipeline = settings(params, str(params_path))
     if pipeline is None:
         return {}
+    root = params_path.resolve().parent
+    dask = dask_part.settings(params, str(params_path))
+    stages = read_stages(root)
+    on_dask = bool(dask_part.wanting(stages, dask))
     return {
-        PIPELINE_FILE: render(params_path.resolve().parent, pipeline),
-        RBAC_FILE: HEADER + documents(rbac(pipeline)),
+        PIPELINE_FILE: HEADER + template(pipeline, stages, dask).to_yaml(),
+        RBAC_FILE: HEADER + documents(rbac(pipeline, dask=on_dask)),
     }

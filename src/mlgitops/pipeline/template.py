@@ -45,7 +45,9 @@ from hera.workflows.models import (
 )
 
 from mlgitops.errors import UsageError
+from mlgitops.pipeline import dask as dask_part
 from mlgitops.pipeline.stages import Stage
+from mlgitops.settings.compute import DaskSettings
 from mlgitops.settings.pipeline import PipelineSettings, PodResources
 
 TEMPLATE_NAME = "mlgitops-pipeline"
@@ -104,6 +106,8 @@ def _container(
     name: str,
     script: str,
     pod: PodResources,
+    *,
+    env: Sequence[Env] = (),
     **kwargs: object,
 ) -> Container:
     """A pod of the pipeline: the repository's image, bash running `script` in WORK."""
@@ -118,6 +122,7 @@ def _container(
             Env(name="COMMIT", value=f"{{{{workflow.parameters.{COMMIT}}}}}"),
             Env(name="HOME", value=f"{WORK}/home"),  # git's and DVC's config and caches
             Env(name="DVC_NO_ANALYTICS", value="1"),
+            *env,
         ],
         env_from=[SecretEnvFrom(name=secret)],  # the DVC remote's credentials, as env keys
         resources=_resources(pod),
@@ -148,16 +153,17 @@ def _remote_secret(settings: PipelineSettings) -> str:
     return settings.remote_secret
 
 
-def template(settings: PipelineSettings, stages: Sequence[Stage]) -> WorkflowTemplate:
-    """The pipeline WorkflowTemplate for `stages` (read_stages) and params.yaml's `pipeline`."""
+def template(
+    settings: PipelineSettings, stages: Sequence[Stage], dask: DaskSettings | None = None
+) -> WorkflowTemplate:
+    """The pipeline WorkflowTemplate for `stages` (read_stages) and params.yaml's `pipeline`;
+    `dask` (params.yaml's train_backend.dask, when that backend is on) gives the stages whose
+    meta asks for it a Dask cluster (mlgitops.pipeline.dask)."""
     secret = _remote_secret(settings)
-    clash = [stage.address for stage in stages if stage.task in (FINAL, ENTRYPOINT)]
-    if clash:
-        raise UsageError(
-            f"pipeline: stage {clash[0]!r} would be named {FINAL!r} or {ENTRYPOINT!r} in Argo, "
-            "the names of the template's own parts; rename the stage"
-        )
+    on_dask = {stage.address for stage in dask_part.wanting(stages, dask)}
+    _check_names(stages, on_dask)
     tasks = {stage.address: stage.task for stage in stages}
+    image = f"{{{{workflow.parameters.{IMAGE}}}}}"
     with WorkflowTemplate(
         name=TEMPLATE_NAME,
         namespace=settings.namespace,
@@ -170,6 +176,7 @@ def template(settings: PipelineSettings, stages: Sequence[Stage]) -> WorkflowTem
             Parameter(name=IMAGE, description="The image built from this repository."),
         ],
         volumes=[EmptyDirVolume(name="work"), EmptyDirVolume(name="tmp")],
+        on_exit=dask_part.CLEANUP if on_dask else None,
     ) as workflow_template:
         containers = {
             stage.address: _container(
@@ -178,8 +185,16 @@ def template(settings: PipelineSettings, stages: Sequence[Stage]) -> WorkflowTem
                 stage.task,
                 stage_script(stage.address, settings.setup),
                 stage.cluster.over(settings.resources),
+                env=[dask_part.scheduler_env(stage, settings.namespace)]
+                if stage.address in on_dask
+                else (),
             )
             for stage in stages
+        }
+        clusters = {
+            stage.address: dask_part.create(stage, dask, image=image, namespace=settings.namespace)
+            for stage in stages
+            if stage.address in on_dask and dask is not None
         }
         final = _container(
             settings,
@@ -194,10 +209,37 @@ def template(settings: PipelineSettings, stages: Sequence[Stage]) -> WorkflowTem
         )
         with DAG(name=ENTRYPOINT):
             for stage in stages:
+                needs = [tasks[need] for need in stage.needs]
+                if stage.address in clusters:  # the cluster starts when the stage could
+                    cluster = clusters[stage.address]
+                    Task(name=str(cluster.name), template=cluster, dependencies=needs or None)
+                    needs = [*needs, str(cluster.name)]
                 Task(
-                    name=stage.task,
-                    template=containers[stage.address],
-                    dependencies=[tasks[need] for need in stage.needs] or None,
+                    name=stage.task, template=containers[stage.address], dependencies=needs or None
                 )
             Task(name=FINAL, template=final, dependencies=[stage.task for stage in stages])
+        if on_dask:
+            with DAG(name=dask_part.CLEANUP):
+                for stage in stages:
+                    if stage.address in on_dask:
+                        removal = dask_part.delete(stage, settings.namespace)
+                        Task(name=str(removal.name), template=removal)
     return workflow_template
+
+
+def _check_names(stages: Sequence[Stage], on_dask: set[str]) -> None:
+    """Every task and template name once: a stage must not take the name of one of ours."""
+    ours = {FINAL, ENTRYPOINT, dask_part.CLEANUP}
+    for stage in stages:
+        if stage.address in on_dask:
+            ours |= {f"{stage.task}-dask", f"{stage.task}-dask-delete"}
+    clash = [stage.address for stage in stages if stage.task in ours]
+    if clash:
+        raise UsageError(
+            f"pipeline: stage {clash[0]!r} would be named {_task(stages, clash[0])!r} in Argo, "
+            "the name of a part of the template itself; rename the stage"
+        )
+
+
+def _task(stages: Sequence[Stage], address: str) -> str:
+    return next(stage.task for stage in stages if stage.address == address)

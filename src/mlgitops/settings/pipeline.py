@@ -17,7 +17,7 @@ from typing import Annotated, ClassVar, Literal
 from pydantic import BeforeValidator, Field, Strict
 
 from mlgitops.settings.deploy import KubernetesName, NonNegative, Quantity
-from mlgitops.settings.load import Positive, PositiveNumber, Section, Text
+from mlgitops.settings.load import Flag, Positive, PositiveNumber, Section, Text
 
 DOCS = "docs/scale.md"
 # What a pod may be scheduled on: label -> value, as Kubernetes' nodeSelector.
@@ -39,16 +39,6 @@ class PodResources(Section):
     node_selector: NodeSelector = Field(default_factory=dict)
 
 
-class DaskShape(Section):
-    """A Dask cluster created for one stage's pod (the dask-kubernetes operator's DaskCluster)."""
-
-    docs: ClassVar[str] = DOCS
-
-    workers: Positive
-    cpu: Quantity | None = None  # per worker; None: the stage's own amounts
-    memory: Quantity | None = None
-
-
 class StageCluster(Section):
     """A stage's `meta: {cluster: ...}` in dvc.yaml; a key left out takes params.yaml's default."""
 
@@ -58,7 +48,9 @@ class StageCluster(Section):
     memory: Quantity | None = None
     gpu: NonNegative | None = None
     node_selector: NodeSelector | None = None
-    dask: DaskShape | None = None
+    # The stage fits on a Dask cluster created for its pod when params.yaml's train_backend
+    # says dask (its `dask` block shapes the cluster); see mlgitops.pipeline.dask.
+    dask: Flag | None = None
 
     def over(self, defaults: PodResources) -> PodResources:
         """This stage's resources: its own amounts where given, the defaults elsewhere."""

@@ -9,7 +9,6 @@ import re
 import shlex
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -31,24 +30,6 @@ MLGITOPS = str(Path(sys.executable).with_name("mlgitops"))
 # Argo's rule for template and task names (validate.go: workflowFieldNameFmt), at most 128.
 ARGO_NAME = re.compile(r"[a-zA-Z0-9][-a-zA-Z0-9]{0,127}")
 PARAMETER = re.compile(r"\{\{\s*([^}]+?)\s*\}\}")
-
-
-@pytest.fixture(scope="module")
-def small(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
-    """The foreach/matrix repository (tests/pipeline_repo.py), committed, never reproduced."""
-    tmp = tmp_path_factory.mktemp("pipeline-render")
-    env = pipeline_repo.environment(tmp / "home")
-    pipeline_repo.make(tmp / "repo", env, remote=tmp / "remote")
-    return tmp / "repo", env
-
-
-@pytest.fixture
-def edited(small: tuple[Path, dict[str, str]]) -> Iterator[Path]:
-    """The small repository's dvc.yaml, to edit in a test; put back afterwards."""
-    root, _ = small
-    before = (root / "dvc.yaml").read_text()
-    yield root / "dvc.yaml"
-    (root / "dvc.yaml").write_text(before)
 
 
 def _workflow(root: Path) -> dict[str, Any]:
@@ -74,13 +55,24 @@ def _stage_of(workflow: dict[str, Any], task: str) -> str:
     return shlex.split(line)[-1]
 
 
+def _stage_tasks(workflow: dict[str, Any]) -> list[str]:
+    """The tasks that run a stage (not the final one, nor a Dask cluster's)."""
+    templates = _templates(workflow)
+    return [
+        name
+        for name, task in _tasks(workflow).items()
+        if name != template.FINAL and "container" in templates[task["template"]]
+    ]
+
+
 def _edges(workflow: dict[str, Any]) -> set[tuple[str, str]]:
     """(upstream stage, downstream stage) for every DAG dependency between stages."""
+    stages = _stage_tasks(workflow)
     return {
         (_stage_of(workflow, need), _stage_of(workflow, name))
-        for name, task in _tasks(workflow).items()
-        if name != template.FINAL
-        for need in task.get("dependencies", [])
+        for name in stages
+        for need in _tasks(workflow)[name].get("dependencies", [])
+        if need in stages
     }
 
 
@@ -114,7 +106,7 @@ def test_the_dag_edges_are_dvc_dags(which: str, small: tuple[Path, dict[str, str
     root, env = (REPO_ROOT, small[1]) if which == "this repository" else small
     workflow = _workflow(root)
     assert _edges(workflow) == pipeline_repo.dag_edges(root, env)
-    stages = {_stage_of(workflow, task) for task in _tasks(workflow) if task != template.FINAL}
+    stages = {_stage_of(workflow, task) for task in _stage_tasks(workflow)}
     listed = pipeline_repo.run("dvc", "stage", "list", "--name-only", cwd=root, env=env).stdout
     assert stages == set(listed.split())  # every stage once, foreach/matrix as DVC expands
 
