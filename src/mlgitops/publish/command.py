@@ -124,13 +124,15 @@ def publish(
     pull, moved_on = resolve_pull(client, repo, pr, sha=sha, head_repo=head_repo, head_ref=head_ref)
     if moved_on is not None:
         return f"comment: {moved_on}"
-    gate_md, notice = decide_gate(
+    words = decide_gate(
         client, files, repo=repo, pull=pull, head_repo=head_repo, base_params=base_params
     )  # the same words as `--dry-run` prints (publish/draft.py)
     urls = upload_images(
         client, repo, files.images, pr=pr, sha=sha, branch=assets_branch, site=site
     )
-    body = build_body(files.markdown, pr=pr, gate_md=gate_md, notice=notice, image_urls=urls)
+    body = build_body(
+        words.markdown, pr=pr, gate_md=words.gate_md, notice=words.notice, image_urls=urls
+    )
     chosen = backend
     if backend is Backend.auto:
         chosen = Backend.cml if find_cml() else Backend.github

@@ -30,6 +30,15 @@ class Pull:
     head_ref: str | None = None
 
 
+@dataclass(frozen=True)
+class Words:
+    """What the comment says around the numbers: the report's markdown, the gate's, a notice."""
+
+    markdown: str
+    gate_md: str | None
+    notice: str = ""
+
+
 def decide_gate(
     client: GitHubClient | None,
     files: ReportFiles,
@@ -38,18 +47,19 @@ def decide_gate(
     pull: dict[str, Any] | None,
     head_repo: str | None,
     base_params: str | None,
-) -> tuple[str | None, str]:
-    """(the gate's markdown, the fork's notice): the artifact's gate.md, or with `base_params`
-    the trusted side's verdict, under the policy at the PR's base (with a client) or in this
-    checkout (without: `--dry-run` and no token)."""
+) -> Words:
+    """The artifact's report.md and gate.md; or with `base_params`, the trusted side's words:
+    the gate decided, and the headline's gap threshold read, from that params file at the PR's
+    base (with a client) or in this checkout (without: `--dry-run` and no token)."""
     if base_params is None or files.report is None:
-        return files.gate, ""
+        return Words(files.markdown, files.gate)
     if client is None or pull is None:
-        verdict = local_gate(files.report, base_params)
+        policy = local_gate(files.report, base_params)
     else:
         base_sha = str(pull.get("base", {}).get("sha", ""))
-        verdict = base_gate(client, repo, files.report, base_sha=base_sha, params=base_params)
-    return verdict, fork_note(repo, head_repo)
+        policy = base_gate(client, repo, files.report, base_sha=base_sha, params=base_params)
+    markdown, _ = report_body(files.report, gap_widening=policy.gap_widening)
+    return Words(markdown, policy.gate_md, fork_note(repo, head_repo))
 
 
 def draft(
@@ -75,7 +85,7 @@ def draft(
         )
         if moved_on is not None:
             logger.warning("comment: %s (dry run: shown anyway)", moved_on)
-    gate_md, notice = decide_gate(
+    words = decide_gate(
         client,
         files,
         repo=target.repo,
@@ -83,11 +93,13 @@ def draft(
         head_repo=target.head_repo,
         base_params=base_params,
     )
-    return build_body(files.markdown, pr=target.pr, gate_md=gate_md, notice=notice, image_urls={})
+    return build_body(
+        words.markdown, pr=target.pr, gate_md=words.gate_md, notice=words.notice, image_urls={}
+    )
 
 
 def preview_body(report: dict[str, Any], params: str, *, gap_widening: float) -> str:
     """The body the trusted publisher would write for `report`, the gate decided with the
     policy file `params` here: what `mlgitops report --html` shows (no marker needed, PR 0)."""
     markdown, _ = report_body(report, gap_widening=gap_widening)
-    return build_body(markdown, pr=0, gate_md=local_gate(report, params), image_urls={})
+    return build_body(markdown, pr=0, gate_md=local_gate(report, params).gate_md, image_urls={})

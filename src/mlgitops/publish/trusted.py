@@ -13,15 +13,19 @@ from __future__ import annotations
 import base64
 import re
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from mlgitops import gate
 from mlgitops.errors import NotFoundError, UsageError
+from mlgitops.params import read_params
 from mlgitops.policy import load_policy
 from mlgitops.publish.github import GitHubClient
 from mlgitops.report.gap import GAP_WIDENING
 from mlgitops.report.markdown import render_markdown
+from mlgitops.settings import parse_settings
+from mlgitops.settings.report import ReportSettings
 
 _IMAGE = re.compile(r"^images/([A-Za-z0-9_-][A-Za-z0-9_.-]*\.png)$")
 # Each turns into a look-alike that GitHub's markdown leaves as text.
@@ -90,10 +94,19 @@ def report_body(
     return render_markdown(clean, gap_widening=gap_widening), images
 
 
+@dataclass(frozen=True)
+class BasePolicy:
+    """What the trusted side takes from the params file: the gate's markdown (its verdict
+    under the file's `gate`) and the file's `report.gap_widening` for the headline."""
+
+    gate_md: str
+    gap_widening: float = GAP_WIDENING
+
+
 def base_gate(
     client: GitHubClient, repo: str, report: dict[str, Any], *, base_sha: str, params: str
-) -> str:
-    """The gate's verdict (markdown) under the policy in `params` at the PR's base commit."""
+) -> BasePolicy:
+    """The gate's verdict under the policy in `params` at the PR's base commit."""
     try:
         answer = client.get_file(repo, params, ref=base_sha)
     except NotFoundError:
@@ -102,28 +115,42 @@ def base_gate(
     return policy_gate(report, text, params=params, where=f"at base {base_sha[:7]}")
 
 
-def local_gate(report: dict[str, Any], params: str) -> str:
-    """The same verdict with the policy file `params` read here (`mlgitops comment --dry-run`)."""
+def local_gate(report: dict[str, Any], params: str) -> BasePolicy:
+    """The same with the policy file `params` read here (`--dry-run`, `report --html`)."""
     path = Path(params)
     text = path.read_text(encoding="utf-8") if path.is_file() else None
     return policy_gate(report, text, params=params, where="in this checkout")
 
 
-def policy_gate(report: dict[str, Any], text: str | None, *, params: str, where: str) -> str:
+def policy_gate(report: dict[str, Any], text: str | None, *, params: str, where: str) -> BasePolicy:
     """The gate's markdown for `report` under the params file text (None: no such file)."""
     name = inert(params)
     if text is None:
-        return _no_policy(f"`{name}` is not there ({where}).")
+        return BasePolicy(_no_policy(f"`{name}` is not there ({where})."))
     with tempfile.TemporaryDirectory(prefix="mlgitops-policy-") as folder:
         path = Path(folder) / Path(params).name
         path.write_text(text, encoding="utf-8")
+        gap = _gap_widening(path)
         try:
             rules = load_policy(path)
         except UsageError as error:  # no `gate` section there, or a broken one
-            return _no_policy(inert(str(error)))
+            return BasePolicy(_no_policy(inert(str(error))), gap)
     clean, _ = inert_report(report)
     result = gate.evaluate_gate(clean, rules, source=f"{params} {where}")
-    return gate.render_markdown(result)
+    return BasePolicy(gate.render_markdown(result), gap)
+
+
+def _gap_widening(path: Path) -> float:
+    """`report.gap_widening` of the params file; its default when unset or unreadable."""
+    try:
+        loaded = read_params(path)
+        if "report" not in loaded:
+            return GAP_WIDENING
+        return parse_settings(
+            ReportSettings, loaded, source=str(path), section="report"
+        ).gap_widening
+    except UsageError:  # a broken `report` section is the report's business, not the comment's
+        return GAP_WIDENING
 
 
 def _no_policy(why: str) -> str:

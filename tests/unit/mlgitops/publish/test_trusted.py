@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from mlgitops.publish.command import Backend, publish, read_report_json
+from mlgitops.publish.draft import Pull, draft
 from mlgitops.publish.github import GitHubClient
 from mlgitops.publish.trusted import inert, report_body
 from tests.standins.github import FakeGitHub
@@ -93,3 +94,15 @@ def test_a_forks_numbers_are_said_to_come_from_the_fork(
     assert body.index(verdict) < body.index("From a fork") < body.index("| **test.roc_auc** |")
     assert body.index("| **test.roc_auc** |") < body.index("Quality gate:")
     assert body.index("Quality gate:") < body.index("#### Full metrics")
+
+
+def test_the_train_test_gap_threshold_comes_from_the_policy_file_too(tmp_path: Path) -> None:
+    data = report_data(roc_auc=(0.843236, 0.837126))
+    data["metrics"]["metrics.json"]["train.roc_auc"] = {"old": 0.9008, "new": 0.9329}
+    files = read_report_json(write_report_dir(tmp_path / "report", data))
+    params = tmp_path / "params.yaml"
+    for extra, flagged in (("", True), ("report:\n  gap_widening: 0.05\n", False)):
+        params.write_text(POLICY.decode() + extra)  # the gap widened by 0.038
+        body = draft(files, Pull(REPO, PR), base_params=str(params), sha=None, http=None)
+        assert ("train up, test down: overfitting?" in body) is flagged, extra
+        assert body.split("\n\n")[1].startswith("❌ **Gate failed**: test.roc_auc 0.8371")
