@@ -12,9 +12,8 @@ from typing import Any
 from mlgitops.params import read_params
 from mlgitops.pipeline import dask as dask_part
 from mlgitops.pipeline.stages import read_stages
-from mlgitops.pipeline.template import template
+from mlgitops.pipeline.template import remote_secret, template
 from mlgitops.settings import parse_settings
-from mlgitops.settings.compute import DaskSettings
 from mlgitops.settings.pipeline import PipelineSettings
 
 PIPELINE_FILE = "pipeline.yaml"
@@ -73,6 +72,7 @@ def files(params_path: Path) -> dict[str, str]:
     pipeline = settings(params, str(params_path))
     if pipeline is None:
         return {}
+    remote_secret(pipeline)  # before DVC reads anything: a missing name is said at once
     root = params_path.resolve().parent
     dask = dask_part.settings(params, str(params_path))
     stages = read_stages(root)

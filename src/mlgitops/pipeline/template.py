@@ -143,7 +143,8 @@ def _container(
     )
 
 
-def _remote_secret(settings: PipelineSettings) -> str:
+def remote_secret(settings: PipelineSettings) -> str:
+    """The Secret's name; UsageError saying why it is needed when params.yaml has none."""
     if settings.remote_secret is None:
         raise UsageError(
             "pipeline: params.yaml pipeline.remote_secret is not set: name the Kubernetes "
@@ -159,7 +160,7 @@ def template(
     """The pipeline WorkflowTemplate for `stages` (read_stages) and params.yaml's `pipeline`;
     `dask` (params.yaml's train_backend.dask, when that backend is on) gives the stages whose
     meta asks for it a Dask cluster (mlgitops.pipeline.dask)."""
-    secret = _remote_secret(settings)
+    secret = remote_secret(settings)
     on_dask = {stage.address for stage in dask_part.wanting(stages, dask)}
     _check_names(stages, on_dask)
     tasks = {stage.address: stage.task for stage in stages}

@@ -171,10 +171,6 @@ def test_render_without_the_secret_name_exits_2_and_writes_nothing(tmp_path: Pat
     params = read_params(REPO_ROOT / "params.yaml")
     del params["pipeline"]["remote_secret"]
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
-    for name in ("dvc.yaml", "dvc.lock"):
-        (tmp_path / name).write_text((REPO_ROOT / name).read_text())
-    for command in (["git", "init", "--quiet"], ["dvc", "init", "--quiet"]):
-        subprocess.run(command, cwd=tmp_path, check=True, timeout=60, capture_output=True)
     done = subprocess.run(
         [MLGITOPS, "render", "--out", "out"],
         cwd=tmp_path,
