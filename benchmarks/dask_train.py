@@ -121,6 +121,14 @@ def run_dask(table: Path, rounds: int | None, model: Path) -> dict[str, Any]:
     from churn.train_params import read_backend
 
     logging.getLogger("distributed").setLevel(logging.WARNING)
+    phases: list[str] = []  # the stage's own log line: sending the parts, then the fit
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            phases.append(record.getMessage())
+
+    logging.getLogger("churn.train").addHandler(Keep())
+    logging.getLogger("churn.train").setLevel(logging.INFO)
     settings = read_backend(ROOT / "params.yaml").model_copy(update={"backend": "dask"}).dask
     assert settings is not None
     params = _params(rounds)
@@ -138,7 +146,7 @@ def run_dask(table: Path, rounds: int | None, model: Path) -> dict[str, Any]:
             **{f"worker {pid}": _peak_rss(pid) for pid in workers.values()},
             **{f"nanny {pid}": _peak_rss(pid) for pid in nannies},
         }
-    return {"seconds": seconds, "cluster_start": up, "peak_rss": peaks}
+    return {"seconds": seconds, "cluster_start": up, "phases": phases, "peak_rss": peaks}
 
 
 def _other_cpu() -> float:
@@ -199,6 +207,7 @@ def report(rows: int, results: dict[str, dict[str, Any]], aucs: dict[str, float]
         "",
         "Dask processes' peak RSS (GiB): "
         + ", ".join(f"{name} {value / gib:.2f}" for name, value in dask["peak_rss"].items()),
+        *dask["phases"],
     ]
     return "\n".join(lines)
 

@@ -14,6 +14,7 @@ import hashlib
 import json
 import logging
 import sys
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -197,8 +198,16 @@ def fit_on_dask(
             candidates.append(golden_candidates(part))
             yield part.drop(columns=[schema.ID])
 
+    started = time.perf_counter()
     table = train_dask.scatter_parts(client, training_parts(), settings.timeout_seconds)
+    sent = time.perf_counter()
     booster = train_dask.fit_on_dask(client, table, params)
+    logger.info(
+        "train: %d parts sent to the workers in %.2f s, lightgbm.dask fit in %.2f s",
+        table.npartitions,
+        sent - started,
+        time.perf_counter() - sent,
+    )
     return train_dask.model_text(booster), pd.concat(labels), pd.concat(candidates)
 
 
