@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,6 +45,8 @@ class Pod:
     work: Path
     returncode: int
     output: str
+    started: float  # time.monotonic(), for the order of events only (nothing is timed)
+    ended: float
 
     @property
     def ran(self) -> list[str]:
@@ -67,6 +70,7 @@ def _pod(container: dict[str, Any], task: str, work: Path, parameters: dict[str,
     env.update({item["name"]: resolved(item["value"]) for item in container["env"]})
     assert Path(container["workingDir"]) == Path(template.WORK)
     argv = [resolved(part) for part in (*container["command"], *container["args"])]
+    started = time.monotonic()
     done = subprocess.run(
         argv,
         cwd=work,
@@ -76,7 +80,7 @@ def _pod(container: dict[str, Any], task: str, work: Path, parameters: dict[str,
         check=False,
         timeout=pipeline_repo.TIMEOUT,
     )
-    return Pod(task, work, done.returncode, done.stdout + done.stderr)
+    return Pod(task, work, done.returncode, done.stdout + done.stderr, started, time.monotonic())
 
 
 def _run_dag(workflow: dict[str, Any], parameters: dict[str, str], pods: Path) -> dict[str, Pod]:
@@ -161,6 +165,25 @@ def test_the_model_bytes_are_identical(scene: dict[str, Any]) -> None:
     model = (clone / "models" / "model.bin").read_bytes()
     assert model == (scene["plain"] / "models" / "model.bin").read_bytes()
     assert (clone / "metrics.json").read_text() == (scene["plain"] / "metrics.json").read_text()
+
+
+def test_pods_started_after_their_dependencies_and_independent_ones_overlapped(
+    scene: dict[str, Any],
+) -> None:
+    pods: dict[str, Pod] = scene["pods"]
+    spec = scene["workflow"]["spec"]
+    (dag,) = [t["dag"] for t in spec["templates"] if t["name"] == spec["entrypoint"]]
+    needs = {task["name"]: task.get("dependencies", []) for task in dag["tasks"]}
+    for task, upstream in needs.items():
+        assert all(pods[need].ended <= pods[task].started for need in upstream), task
+    siblings = [name for name, upstream in needs.items() if upstream == ["prepare"]]
+    assert len(siblings) == 4  # feature@a, feature@b, grid@1-x, grid@2-x
+    assert any(
+        pods[one].started < pods[other].ended and pods[other].started < pods[one].ended
+        for one in siblings
+        for other in siblings
+        if one != other
+    ), "no two independent pods ran at the same time"
 
 
 def test_each_changed_stage_ran_in_its_own_pod_and_no_other(scene: dict[str, Any]) -> None:
