@@ -106,3 +106,13 @@ def test_the_train_test_gap_threshold_comes_from_the_policy_file_too(tmp_path: P
         body = draft(files, Pull(REPO, PR), base_params=str(params), sha=None, http=None)
         assert ("train up, test down: overfitting?" in body) is flagged, extra
         assert body.split("\n\n")[1].startswith("❌ **Gate failed**: test.roc_auc 0.8371")
+
+
+def test_a_base_without_a_policy_opens_the_comment_saying_so(
+    client: GitHubClient, fake: FakeGitHub, tmp_path: Path
+) -> None:
+    fake.add_pull(REPO, PR, head_sha=HEAD_SHA)  # the base has no params.yaml
+    body = _publish(client, fake, write_report_dir(tmp_path / "report"), head_repo=REPO)
+    opening = body.split("\n\n")[1]
+    assert opening.startswith("➖ **No gate**: no policy to apply. `params.yaml` is not there")
+    assert "Gate passed" not in body and "Gate failed" not in body
