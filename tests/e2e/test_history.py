@@ -248,7 +248,7 @@ def test_without_deployments_the_metric_history_stays_and_says_what_is_missing(
 
 def test_without_github_the_record_is_git_and_dvc_only(scripted: Scripted) -> None:
     markdown = _history(scripted.root).stdout
-    assert "> **Missing**: delivery: no GitHub repository given" in markdown
+    assert "\n- delivery: no GitHub repository given" in markdown and "**Missing**:" in markdown
     assert "| Deployment frequency | missing |" in markdown
     assert markdown.count("| missing | missing | missing |") == 1  # only #9's row
 

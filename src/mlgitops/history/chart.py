@@ -59,7 +59,7 @@ def history_png(record: Record) -> bytes | None:
                 axis.plot([point.commit.committed], [0.0], marker="|", markersize=12,
                           color="grey", linestyle="none", transform=axis.get_xaxis_transform(),
                           clip_on=False, label=label)  # fmt: skip
-        axis.set_ylabel(name.replace("_", " "), fontsize=10)
+        axis.set_ylabel(name, fontsize=10)  # the name the gate and the table use
         axis.grid(alpha=0.3)
         axis.tick_params(labelsize=9)
     top = axes[0, 0]

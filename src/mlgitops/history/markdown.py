@@ -38,10 +38,8 @@ def render_markdown(record: Record, *, with_chart: bool) -> str:
     """The whole record; the chart is linked as `images/history.png` when there is one."""
     since, until = record.window.since.date(), record.window.until.date()
     lines = [f"## Delivery record: `{record.branch}`, {since} to {until}", ""]
-    for gap in record.missing:
-        lines.append(f"> **Missing**: {gap}")
-    if record.missing:
-        lines.append("")
+    if record.missing:  # a list: consecutive "> " lines would run into one paragraph
+        lines += ["**Missing**:", "", *(f"- {gap}" for gap in record.missing), ""]
     lines += ["### Delivery", "", "| Measure | Value | Definition | Note |", "|---|---|---|---|"]
     for measure in record.measures:
         note = "; ".join(filter(None, [*measure.details[:5], measure.note]))
