@@ -201,7 +201,7 @@ def fit_on_dask(
     started = time.perf_counter()
     table = train_dask.scatter_parts(client, training_parts(), settings.timeout_seconds)
     sent = time.perf_counter()
-    booster = train_dask.fit_on_dask(client, table, params)
+    booster = train_dask.fit_booster(client, table, params)
     logger.info(
         "train: %d parts sent to the workers in %.2f s, lightgbm.dask fit in %.2f s",
         table.npartitions,

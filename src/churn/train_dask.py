@@ -159,7 +159,7 @@ def _estimator_arguments(lightgbm_params: dict[str, Any]) -> dict[str, Any]:
     return chosen
 
 
-def fit_on_dask(client: Client, table: dd.DataFrame, params: dict[str, Any]) -> lgb.Booster:
+def fit_booster(client: Client, table: dd.DataFrame, params: dict[str, Any]) -> lgb.Booster:
     """The booster lightgbm.dask fits on `table` (pinned parts) with what train_params wrote."""
     import lightgbm.dask as lgb_dask
 

@@ -40,7 +40,7 @@ class DaskSettings(Section):
     workers: Positive  # Dask worker processes (a LocalCluster's, or the DaskCluster's pods)
     threads_per_worker: Positive  # each worker's threads, LightGBM's num_threads there
     partitions: Positive  # the training table is read in this many parts, spread over workers
-    timeout_seconds: Positive  # waiting for the workers to join, and for the fit
+    timeout_seconds: Positive  # for the scheduler and workers to answer, and each part to arrive
     cluster: DaskClusterSettings
 
     @field_validator("partitions")
