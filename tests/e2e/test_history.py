@@ -126,13 +126,15 @@ def _script(fake: FakeGitHub, merges: dict[int, str], *, deployments: bool = Tru
                         statuses=[("failure", "2026-01-07T10:20:00Z", "job failed")])  # fmt: skip
 
 
-def _history(root: Path, *args: str, url: str | None = None, token: str | None = None) -> Any:
+def _history(
+    root: Path, *args: str, url: str | None = None, token: str | None = None, code: int = 0
+) -> Any:
     env = {**os.environ, "GITHUB_API_URL": url or "", "GITHUB_TOKEN": token or ""}
     done = subprocess.run(
         [str(Path(sys.executable).parent / "mlgitops"), "history", *WINDOW, *args],
         cwd=root, env=env, capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
-    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.returncode == code, done.stdout + done.stderr
     return done
 
 
@@ -287,3 +289,14 @@ def test_the_record_is_one_issue_updated_in_place(scripted: Scripted) -> None:
     ]
     assert f"pr-{issue['number']}/" in image and image in issue["body"]
     assert (scripted.root / "history" / "images" / "history.png").is_file()  # the artifact
+
+
+def test_a_refusing_github_is_an_error_not_a_gap(scripted: Scripted) -> None:
+    fake = FakeGitHub()
+    _script(fake, scripted.merges)
+    with fake.serve() as url:
+        refused = _history(scripted.root, "--repo", NAME, url=url, token="wrong", code=1)
+        unset = _history(scripted.root, "--repo", NAME, url=url, token="", code=2)
+    assert "GitHub answered 401" in refused.stderr and "GITHUB_TOKEN" in refused.stderr
+    assert "--repo octo/models needs GITHUB_TOKEN" in unset.stderr
+    assert "Traceback" not in refused.stderr + unset.stderr

@@ -59,10 +59,15 @@ def _client(
     token = os.environ.get("GITHUB_TOKEN", "").strip()
     if repo is not None and not _REPO.fullmatch(repo):
         raise UsageError(f"history: --repo {repo!r} is not OWNER/NAME")
-    if not token or repo is None:
+    if repo is None:
         if needed:
-            raise UsageError("history: this needs --repo OWNER/NAME and GITHUB_TOKEN")
+            raise UsageError("history: this needs --repo OWNER/NAME (and GITHUB_TOKEN)")
         return None, api_url
+    if not token:
+        raise UsageError(
+            f"history: --repo {repo} needs GITHUB_TOKEN, a token that may read pull requests "
+            "and deployments (in a workflow: `env: GITHUB_TOKEN: ${{ github.token }}`)"
+        )
     http = make_http_client(token, base_url=api_url, allow_plain_http=allow_plain_http)
     return HistoryClient(http), api_url
 

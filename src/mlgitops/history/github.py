@@ -84,24 +84,26 @@ class HistoryClient(GitHubClient):
             )
         return found
 
-    def list_deployments(self, repo: str, environment: str) -> list[Deployment]:
-        """The environment's deployments with their statuses (one call per deployment)."""
+    def list_deployments(
+        self, repo: str, environment: str, *, since: datetime | None = None
+    ) -> list[Deployment]:
+        """The environment's deployments made since `since`, with their statuses (one call per
+        deployment: the listing does not carry them, so older ones are not asked about)."""
         params = {**_PAGE, "environment": environment, "task": TASK}
         found = []
         for raw in self.pages(f"repos/{repo}/deployments", params=params):
+            created = when(raw.get("created_at"))
+            if created is None or (since is not None and created < since):
+                continue
             statuses = [
                 Status(str(s.get("state")), at, str(s.get("description") or ""))
                 for s in self.pages(f"repos/{repo}/deployments/{raw['id']}/statuses", params=_PAGE)
                 if (at := when(s.get("created_at"))) is not None
             ]
             statuses.sort(key=lambda s: s.at)
-            created = when(raw.get("created_at"))
-            if created is not None:
-                found.append(
-                    Deployment(
-                        int(raw["id"]), str(raw["sha"]), environment, created, tuple(statuses)
-                    )
-                )
+            found.append(
+                Deployment(int(raw["id"]), str(raw["sha"]), environment, created, tuple(statuses))
+            )
         return sorted(found, key=lambda d: d.created)
 
     def create_deployment(

@@ -11,7 +11,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from mlgitops.errors import NotFoundError, RemoteError
+from mlgitops.errors import NotFoundError
 from mlgitops.history.commits import branch_commits, first_commit_times
 from mlgitops.history.github import Deployment, HistoryClient, Pull
 from mlgitops.history.measures import Measure, Window, delivery_measures
@@ -62,15 +62,11 @@ def build_record(
     pulls: list[Pull] | None = None
     deployments: list[Deployment] | None = None
     drift: list[tuple[datetime, bool]] | None = None
-    why = "no GitHub repository given (--repo, GITHUB_TOKEN): PRs and deployments not read"
-    if client is not None and repo is not None:
-        try:
-            pulls = client.list_all_pulls(repo)
-            deployments = client.list_deployments(repo, settings.environment)
-            drift = _drift(client, repo, settings, window)
-        except RemoteError as error:
-            why = f"GitHub could not be read: {error}"
-            pulls = deployments = None
+    why = "no GitHub repository given (--repo): PRs, deployments and drift checks not read"
+    if client is not None and repo is not None:  # a refusal is an error, not a gap (exit 1)
+        pulls = client.list_all_pulls(repo)
+        deployments = client.list_deployments(repo, settings.environment, since=window.since)
+        drift = _drift(client, repo, settings, window)
     if pulls is None or deployments is None:
         record.missing.append(f"delivery: {why}")
     else:
