@@ -64,6 +64,9 @@ def _clone(setup: str) -> str:
     """The lines every pod starts with: the repository at the commit, in WORK/repo, and the
     params.yaml `pipeline.setup` line."""
     return (
+        # A private repository: a read token as GIT_TOKEN in the remote's Secret.
+        'if [ -n "${GIT_TOKEN:-}" ]; then git config --global credential.helper'
+        " '!f() { echo username=x-access-token; echo \"password=$GIT_TOKEN\"; }; f'; fi\n"
         f'git clone --quiet "$REPO" {CHECKOUT}\n'
         f"cd {CHECKOUT}\n"
         'git -c advice.detachedHead=false checkout --quiet --detach "$COMMIT"\n'

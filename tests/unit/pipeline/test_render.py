@@ -5,6 +5,7 @@ against `dvc dag`, for this repository and for a small one with foreach and matr
 from __future__ import annotations
 
 import copy
+import os
 import re
 import shlex
 import subprocess
@@ -216,3 +217,19 @@ def test_a_pipeline_dvc_refuses_is_refused_with_dvcs_message(
     if broken == "unknown key":  # and the reason DVC gives below it
         assert "extra keys not allowed" in dvc.stderr
         assert "extra keys not allowed @ data['stages']['prepare']['dep']" in str(caught.value)
+
+
+def test_a_private_repository_is_cloned_with_the_token_from_the_secret(tmp_path: Path) -> None:
+    """The rendered clone lines with GIT_TOKEN set (a key of the remote's Secret): git gets it
+    from the credential helper the script sets up, never from the command line."""
+    script = template.stage_script("train")
+    setup = script.split("git clone", 1)[0]
+    env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "GIT_TOKEN": "t0ken"}
+    done = subprocess.run(["bash", "-euo", "pipefail", "-c", setup], env=env, check=True,
+                          timeout=30, capture_output=True, text=True)  # fmt: skip
+    asked = subprocess.run(
+        ["git", "credential", "fill"], input="protocol=https\nhost=github.com\n\n", env=env,
+        check=True, timeout=30, capture_output=True, text=True,
+    )  # fmt: skip
+    assert "username=x-access-token\npassword=t0ken\n" in asked.stdout, done.stderr
+    assert "t0ken" not in script
