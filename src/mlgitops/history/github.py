@@ -65,9 +65,15 @@ class Deployment:
 class HistoryClient(GitHubClient):
     """The publisher's client, plus deployments and issues."""
 
-    def list_all_pulls(self, repo: str) -> list[Pull]:
+    def list_all_pulls(self, repo: str, *, since: datetime | None = None) -> list[Pull]:
+        """Every PR updated since `since` (opened or merged in the window implies it): asked
+        newest-updated first, the listing stops at the first older one."""
         found = []
-        for raw in self.pages(f"repos/{repo}/pulls", params={**_PAGE, "state": "all"}):
+        params = {**_PAGE, "state": "all", "sort": "updated", "direction": "desc"}
+        for raw in self.pages(f"repos/{repo}/pulls", params=params):
+            updated = when(raw.get("updated_at"))
+            if since is not None and updated is not None and updated < since:
+                break
             created = when(raw.get("created_at"))
             if created is None:
                 continue

@@ -6,6 +6,7 @@ from mlgitops.history.measures import Measure
 from mlgitops.history.record import Record
 
 IMAGE = "history.png"
+_UNFOLDED = 30  # commits shown as a plain table; more are folded
 _TITLES = {
     "deployment_frequency": "Deployment frequency",
     "lead_time_hours": "Lead time for changes",
@@ -54,6 +55,9 @@ def render_markdown(record: Record, *, with_chart: bool) -> str:
             "",
         ]
     header = ["Commit", "Landed", "PR", "Release", *record.metrics]
+    folded = len(record.points) > _UNFOLDED  # a long table stays out of the way (and the limit)
+    if folded:
+        lines += [f"<details><summary>Every commit ({len(record.points)})</summary>", ""]
     lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for point in record.points:
         number = record.pulls.get(point.commit.sha)
@@ -72,6 +76,8 @@ def render_markdown(record: Record, *, with_chart: bool) -> str:
             *values,
         ]
         lines.append("| " + " | ".join(row) + " |")
+    if folded:
+        lines += ["", "</details>"]
     gaps = [p for p in record.points if p.missing]
     if gaps:
         lines += ["", "<details><summary>Why metrics are missing</summary>", ""]

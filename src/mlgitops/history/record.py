@@ -64,7 +64,7 @@ def build_record(
     drift: list[tuple[datetime, bool]] | None = None
     why = "no GitHub repository given (--repo): PRs, deployments and drift checks not read"
     if client is not None and repo is not None:  # a refusal is an error, not a gap (exit 1)
-        pulls = client.list_all_pulls(repo)
+        pulls = client.list_all_pulls(repo, since=window.since)
         deployments = client.list_deployments(repo, settings.environment, since=window.since)
         drift = _drift(client, repo, settings, window)
     if pulls is None or deployments is None:
