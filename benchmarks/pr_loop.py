@@ -11,7 +11,9 @@ and pushed with `dvc push --run-cache`; tests/pr_loop.py) and measures, in the s
 - `mlgitops report --base BASE --out ...` in the params PR's clone, as CI calls it and with
   `--format json` (no pictures), against the DVC commands whose results it gathers, each run on
   its own: `dvc metrics diff`, `dvc params diff`, `dvc plots diff`, `dvc diff` (all `--json BASE`)
-  and `dvc status --json`.
+  and `dvc status --json`. The report computes the example's intervals (params.yaml
+  `report.predictions`: paired bootstrap, DeLong, slices); the same report without them (a copy
+  of params.yaml with no `report:` section, through `--params`) shows what they cost.
 
 Targets: the docs-only PR under 10 s from checkout to report; the report under 1.5x the raw
 DVC commands. Every figure is the fastest of --repeat trials. Tables go to stdout as Markdown,
@@ -23,6 +25,7 @@ progress to stderr.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import shutil
@@ -34,6 +37,7 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
+import yaml
 from tests.checkout import Checkout, reproduce_from_nothing
 from tests.pr_loop import (
     CiRun,
@@ -116,11 +120,29 @@ def _timed(args: Sequence[str], checkout: Checkout) -> float:
     return seconds
 
 
+def _without_intervals(clone: Checkout, work: Path) -> str:
+    """params.yaml without its `report:` section: the report as it was before intervals."""
+    params = yaml.safe_load((clone.path / "params.yaml").read_text())
+    if params.pop("report", {}).get("predictions") is None:
+        raise BenchmarkError("params.yaml declares no report.predictions: nothing to compare")
+    path = work / "params-without-intervals.yaml"
+    path.write_text(yaml.safe_dump(params))
+    return str(path)
+
+
+def _evidence_status(run: CiRun) -> str:
+    report = json.loads((run.report_dir / "report.json").read_text())
+    return str(report["evidence"]["status"])
+
+
 def report_against_dvc(run: CiRun, work: Path, repeat: int) -> dict[str, float]:
     """Fastest seconds of each command in the PR's clone (the workspace is the PR's head)."""
     base, clone = run.base_sha, run.checkout
+    if _evidence_status(run) != "paired":  # a report without intervals would measure nothing
+        raise BenchmarkError(f"the CI report has no paired intervals: {_evidence_status(run)}")
     log = str(run.report_dir / "repro.log")
     report = ("mlgitops", "report", "--base", base)
+    plain = ("--params", _without_intervals(clone, work))
     commands = {
         "dvc metrics diff --json BASE": ("dvc", "metrics", "diff", "--json", base),
         "dvc params diff --json BASE": ("dvc", "params", "diff", "--json", base),
@@ -129,6 +151,15 @@ def report_against_dvc(run: CiRun, work: Path, repeat: int) -> dict[str, float]:
         "dvc status --json": ("dvc", "status", "--json"),
         "mlgitops report --format json": (*report, "--format", "json"),
         "mlgitops report --out report/report.md": (*report, "--repro-log", log, "--out", _OUT),
+        "mlgitops report --format json, no intervals": (*report, *plain, "--format", "json"),
+        "mlgitops report --out report/report.md, no intervals": (
+            *report,
+            *plain,
+            "--repro-log",
+            log,
+            "--out",
+            _OUT,
+        ),
     }
     fastest: dict[str, float] = {}
     for trial in range(1, repeat + 1):
