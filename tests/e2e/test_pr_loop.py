@@ -184,6 +184,27 @@ def test_the_report_metrics_and_params_are_dvcs_own_diff(params_pr: ParamsPr) ->
     assert [stage["stage"] for stage in report["stages"]] == ["train_params", "train", "evaluate"]
 
 
+def test_the_report_says_whether_each_change_is_real(params_pr: ParamsPr) -> None:
+    """The base's predictions come through DVC in a fresh CI clone: paired intervals for every
+    test metric the pipeline writes, gated ones first, on the pipeline's own figures."""
+    report = _report(params_pr.run)
+    evidence = report["evidence"]
+    assert evidence["status"] == "paired", evidence["note"]
+    assert evidence["rows"] == {"base": 1376, "head": 1376, "shared": 1376}
+    assert list(evidence["metrics"])[:2] == ["test.roc_auc", "test.log_loss"]  # the gate's
+    assert len(evidence["metrics"]) == 6
+    changed = report["metrics"]["metrics.json"]  # DVC's diff: the metrics that changed
+    assert "test.roc_auc" in changed
+    for key, record in evidence["metrics"].items():
+        if key in changed:
+            assert record["base"] == pytest.approx(changed[key]["old"], abs=2e-6), key
+            assert record["head"] == pytest.approx(changed[key]["new"], abs=2e-6), key
+        low, high = record["delta_ci"]
+        assert low <= record["delta"] <= high, (key, record)
+        assert record["label"] in ("better", "worse", "within noise"), record
+    assert evidence["slices"] and evidence["worst_slice"] is not None
+
+
 def test_the_comment_carries_the_reports_numbers_and_images(
     params_pr: ParamsPr, loop: Loop
 ) -> None:

@@ -5,8 +5,8 @@ its per-row predictions; each pull request is a branch off `main` with one chang
 and committed; `mlgitops report --base main --head BRANCH --format json` reads both sides'
 predictions through DVC, as CI does.
 
-- a seed-only change: every metric within noise (the paired intervals hold 0);
-- a crippled model (three boosting rounds of stumps): the gated metrics labelled worse;
+- a seed-only change: every metric within noise (the paired intervals hold 0), the gate passes;
+- a crippled model (three boosting rounds of stumps): the gated metrics worse, the gate fails;
 - new data (rows removed from the raw table): unpaired, with each side's row count;
 - the same seed twice: report.json byte for byte the same.
 """
@@ -55,6 +55,13 @@ class Scene:
                 "mlgitops", "report", "--base", "main", "--head", branch, "--format", "json"
             )
         ).stdout
+
+
+def _gate(scene: Scene, branch: str) -> Result:
+    """`mlgitops gate` on the branch's report, with the example's policy (decide_on default)."""
+    path = scene.checkout.path.parent / f"{branch}-report.json"
+    path.write_text(scene.reports[branch])
+    return scene.checkout.run("mlgitops", "gate", "--report", str(path), "--params", "params.yaml")
 
 
 def _drop_rows(checkout: Checkout) -> None:
@@ -133,6 +140,8 @@ def test_a_seed_only_change_is_within_noise_on_every_metric(scene: Scene) -> Non
         assert record["label"] == "within noise", (key, record)
         assert record["delta_ci"][0] < 0 < record["delta_ci"][1], (key, record)
     assert 0.05 < evidence["metrics"]["test.roc_auc"]["delong_p"] <= 1
+    gate = _gate(scene, "seed")
+    assert gate.returncode == 0, str(gate)  # noise does not fail a confidence-based gate
 
 
 def test_the_recomputed_figures_are_the_pipelines_own(scene: Scene) -> None:
@@ -180,6 +189,8 @@ def test_a_crippled_model_is_labelled_worse(scene: Scene) -> None:
         assert record["label"] == "worse", (key, record)
     roc = evidence["metrics"]["test.roc_auc"]
     assert roc["delta_ci"][1] < 0 and roc["delong_p"] < 0.001, roc
+    gate = _gate(scene, "stumps")
+    assert gate.returncode == 1 and "test.roc_auc" in gate.flat, str(gate)
 
 
 def test_new_data_is_compared_unpaired_with_each_sides_rows(scene: Scene) -> None:
