@@ -71,6 +71,7 @@ class PipelineSettings(Section):
     run_as_user: Positive  # the image's non-root user
     # A bash line every pod runs in its checkout before DVC, e.g. installing the commit's
     # locked dependencies, so stages run the commit's code whatever the image; "" for none.
+    # It runs under `set -eu`: `a; b` stops at a failing `a`, `a && b` would go on.
     setup: Annotated[str, Strict()] = ""
     retries: NonNegative
     timeout_seconds: Positive
