@@ -96,7 +96,10 @@ _CHANGES: dict[str, Callable[[Checkout], None]] = {
 @pytest.fixture(scope="module")
 def scene(golden: Golden, tmp_path_factory: pytest.TempPathFactory) -> Scene:
     checkout = golden.checkout.copy_to(tmp_path_factory.mktemp("evidence") / "repo")
-    git = lambda *args: _ok(checkout.run("git", *args))  # noqa: E731
+
+    def git(*args: str) -> None:
+        _ok(checkout.run("git", *args))
+
     git("add", "dvc.lock", "metrics.json", "plots", "reports")
     git("commit", "--quiet", "--no-verify", "--allow-empty", "-m", "base: reproduced")
     for branch, change in _CHANGES.items():

@@ -60,7 +60,7 @@ def _comparison(tmp_path: Path, base: pd.DataFrame, head: pd.DataFrame) -> Any:
         read_predictions(_write(tmp_path, side, frame), DECLARED, ("segment",), side=side)
         for side, frame in (("base", base), ("head", head))
     ]
-    return pair_sides(*sides, DECLARED, ("segment",))
+    return pair_sides(sides[0], sides[1], DECLARED, ("segment",))
 
 
 def test_unknown_report_keys_are_refused_with_a_suggestion() -> None:
@@ -111,11 +111,15 @@ def test_other_rows_are_compared_unpaired_with_the_counts(tmp_path: Path) -> Non
 
 def test_a_changed_label_unpairs_and_a_repeated_id_is_refused(tmp_path: Path) -> None:
     head = _rows(300)
-    head.loc[5, "y"] = 1 - head.loc[5, "y"]
+    labels = head["y"].to_numpy().copy()
+    labels[5] = 1 - labels[5]
+    head["y"] = labels
     comparison, rows, _ = _comparison(tmp_path / "relabelled", _rows(300), head)
     assert not comparison.paired and rows["shared"] == 300
     repeated = _rows(300)
-    repeated.loc[7, "id"] = repeated.loc[6, "id"]
+    ids = list(repeated["id"])
+    ids[7] = ids[6]
+    repeated["id"] = ids
     with pytest.raises(UnavailableError, match=r"preds\.parquet: the head rows repeat ids"):
         _comparison(tmp_path / "repeated", _rows(300), repeated)
 
