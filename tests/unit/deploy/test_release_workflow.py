@@ -69,7 +69,9 @@ def test_deploy_secrets_only_reach_the_deploy_step(release: dict[str, Any]) -> N
     assert release["jobs"]["deploy"]["needs"] == "image"
 
 
-@pytest.mark.parametrize(("script", "code"), [("succeed", 0), ("fail-smoke", 1)])
+@pytest.mark.parametrize(
+    ("script", "code"), [("succeed", 0), ("fail-smoke", 1), ("fail-rollback", 1)]
+)
 def test_the_deploy_step_rolls_out_through_argo_and_fails_with_the_run(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, script: Script, code: int
 ) -> None:
@@ -100,8 +102,9 @@ def test_the_deploy_step_rolls_out_through_argo_and_fails_with_the_run(
     written = json.loads(outcome.read_text())
     if code == 0:
         assert written["phase"] == "Succeeded" and written["failed_step"] is None
-    else:
-        assert written["phase"] == "Failed" and written["rolled_back"] is True
+    else:  # rolled back only when the exit handler's rollback itself succeeded
+        assert written["phase"] == "Failed"
+        assert written["rolled_back"] is (script == "fail-smoke")
         assert written["failed_step"] and written["message"]
 
 
