@@ -1,4 +1,5 @@
-"""A stand-in for the Argo Server HTTP API: the three calls `mlgitops deploy` makes, checked.
+"""A stand-in for the Argo Server HTTP API: the calls `mlgitops deploy` and `mlgitops pipeline`
+make, checked.
 
 Argo Workflows cannot run here, so this answers like its server does (grpc-gateway error bodies
 `{"code": <gRPC code>, "message": ...}`, Workflow objects with `status.phase` and a
@@ -11,9 +12,11 @@ One deliberate difference: the real server passes an unknown submit parameter th
 workflow, where a typo would be silently ignored; the stand-in refuses it (400), since our
 client must only send parameters the stored template declares.
 
-Runs are played back from the stored template itself (its entrypoint's tasks and its exit
-handler's, with their `when` conditions on `{{workflow.status}}`): `succeed`, `fail-smoke` (the
-smoke task fails, the exit handler's rollback runs and succeeds, the workflow ends Failed),
+A workflow created with its spec inline (POST /api/v1/workflows/{namespace}) is played back
+from that spec. Runs are played back from the stored template itself (its entrypoint's tasks
+and its exit handler's, with their `when` conditions on `{{workflow.status}}`): `succeed`,
+`fail-smoke` (the smoke task fails, the exit handler's rollback runs and succeeds, the workflow
+ends Failed),
 `fail-rollback` (the same, but the rollback's first step fails too) and `hang` (Running for
 ever in the step that waits for the rollout). Each GET of a workflow moves it one frame on;
 `empty_polls` keeps its status empty for the first polls, as when the controller has not
@@ -80,6 +83,7 @@ class Run:
     frames: list[dict[str, Any]]
     created: str
     polls: int = 0
+    spec: dict[str, Any] | None = None  # a workflow created inline: its spec as received
 
     def status(self) -> dict[str, Any]:
         frame = self.frames[min(self.polls, len(self.frames) - 1)]
@@ -191,6 +195,7 @@ class FakeArgo:
         routes = [
             ("GET", r"/api/v1/workflow-templates/(?P<ns>[^/]+)/(?P<name>[^/]+)", self._template),
             ("POST", r"/api/v1/workflows/(?P<ns>[^/]+)/submit", self._submit),
+            ("POST", r"/api/v1/workflows/(?P<ns>[^/]+)", self._create),
             ("GET", r"/api/v1/workflows/(?P<ns>[^/]+)/(?P<name>[^/]+)", self._workflow),
         ]
         matched = []
@@ -267,33 +272,65 @@ class FakeArgo:
         run_name = f"{name}-{next(self._names):05x}"[:63]
         frames: list[dict[str, Any]] = [{} for _ in range(self.empty_polls)]
         frames += _play(self.script, run_name, stored, self.fail_task)
-        if self.outputs and frames[-1].get("phase") == "Succeeded":
-            gathered = [{"name": k, "value": v} for k, v in self.outputs.items()]
-            frames[-1]["outputs"] = {"parameters": gathered}
+        self._gather(frames)
         run = Run(run_name, namespace, name, parameters, frames, "2026-01-05T10:00:00Z")
         self.runs[(namespace, run_name)] = run
         return 200, self._object(run, {})  # the controller has not seen it yet
 
+    def _create(self, found: re.Match[str], body: Any) -> tuple[int, dict[str, Any]]:
+        """A workflow created with its spec inline: played back from that spec."""
+        namespace = found["ns"]
+        workflow = body.get("workflow") if isinstance(body, dict) else None
+        spec = workflow.get("spec") if isinstance(workflow, dict) else None
+        if not isinstance(spec, dict) or "entrypoint" not in spec:
+            return 400, _error(INVALID_ARGUMENT, "workflow.spec.entrypoint is required")
+        declared = spec.get("arguments", {}).get("parameters", [])
+        missing = [p["name"] for p in declared if p.get("value") is None]
+        if missing:
+            return 400, _error(INVALID_ARGUMENT, f"spec.arguments.{missing[0]}.value is required")
+        assert isinstance(workflow, dict)
+        prefix = str(workflow.get("metadata", {}).get("generateName", "workflow-"))
+        run_name = f"{prefix}{next(self._names):05x}"[:63]
+        frames: list[dict[str, Any]] = [{} for _ in range(self.empty_polls)]
+        frames += _play(self.script, run_name, {"spec": spec}, self.fail_task)
+        self._gather(frames)
+        parameters = {p["name"]: str(p["value"]) for p in declared}
+        run = Run(run_name, namespace, "", parameters, frames, "2026-01-05T10:00:00Z")
+        run.spec = copy.deepcopy(spec)
+        self.runs[(namespace, run_name)] = run
+        return 200, self._object(run, {})
+
+    def _gather(self, frames: list[dict[str, Any]]) -> None:
+        """The global outputs, on the last frame of a run that Succeeds."""
+        if self.outputs and frames[-1].get("phase") == "Succeeded":
+            gathered = [{"name": k, "value": v} for k, v in self.outputs.items()]
+            frames[-1]["outputs"] = {"parameters": gathered}
+
     def _object(self, run: Run, status: dict[str, Any]) -> dict[str, Any]:
-        labels = {_TEMPLATE_LABEL: run.template}
+        labels = {_TEMPLATE_LABEL: run.template} if run.template else {}
         if status.get("phase"):
             labels["workflows.argoproj.io/phase"] = status["phase"]
+        spec: dict[str, Any] = (
+            copy.deepcopy(run.spec)
+            if run.spec is not None
+            else {
+                "workflowTemplateRef": {"name": run.template},
+                "arguments": {
+                    "parameters": [{"name": k, "value": v} for k, v in run.parameters.items()]
+                },
+            }
+        )
         return {
             "metadata": {
                 "name": run.name,
-                "generateName": f"{run.template}-",
+                "generateName": run.name[:-5] if run.spec is not None else f"{run.template}-",
                 "namespace": run.namespace,
                 "uid": "7d0e9a51-0000-4000-8000-000000000002",
                 "resourceVersion": str(2000 + run.polls),
                 "creationTimestamp": run.created,
                 "labels": labels,
             },
-            "spec": {
-                "workflowTemplateRef": {"name": run.template},
-                "arguments": {
-                    "parameters": [{"name": k, "value": v} for k, v in run.parameters.items()]
-                },
-            },
+            "spec": spec,
             "status": status,
         }
 

@@ -1,5 +1,5 @@
-"""A small Argo Server REST client: get a WorkflowTemplate, submit it, get the workflow (run.py
-follows it).
+"""A small Argo Server REST client: get a WorkflowTemplate, submit it (or create a workflow
+inline), get the workflow (run.py follows it).
 
 Why not Hera's own `hera.workflows.service.WorkflowsService`: it sends every request through
 `requests` without a timeout (a silent server hangs the release job for ever), retries nothing,
@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import httpx
 import pydantic
 from hera.workflows.models import (
     SubmitOpts,
     Workflow,
+    WorkflowCreateRequest,
     WorkflowSubmitRequest,
     WorkflowTemplate,
 )
@@ -138,6 +139,16 @@ class ArgoClient(RestClient):
             ),
         )
         path = f"api/v1/workflows/{self.namespace}/submit"
+        sent = body.model_dump(mode="json", by_alias=True, exclude_none=True)
+        answer = self.request("POST", path, json=sent, idempotent=False)
+        return self._parse(Workflow, "POST", answer)
+
+    def create(self, workflow: Mapping[str, Any]) -> Workflow:
+        """Creates the workflow `workflow` (a Workflow manifest, spec inline); the new one."""
+        body = WorkflowCreateRequest(
+            namespace=self.namespace, workflow=Workflow.model_validate(dict(workflow))
+        )
+        path = f"api/v1/workflows/{self.namespace}"
         sent = body.model_dump(mode="json", by_alias=True, exclude_none=True)
         answer = self.request("POST", path, json=sent, idempotent=False)
         return self._parse(Workflow, "POST", answer)

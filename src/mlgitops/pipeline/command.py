@@ -1,7 +1,9 @@
 """`mlgitops pipeline`: reproduce the DVC pipeline on the cluster and bring its dvc.lock back.
 
-Submits deploy/pipeline.yaml's WorkflowTemplate (applied beforehand) for a commit through the
-Argo Server, follows its stages, and writes the dvc.lock its final task hands back. The pods
+Creates, through the Argo Server, a workflow running the DAG this checkout renders (the one in
+deploy/pipeline.yaml, so a pull request that adds or removes a stage runs its own pipeline),
+or with --from-template submits the WorkflowTemplate applied in the cluster; follows its
+stages, and writes the dvc.lock its final task hands back. The pods
 pushed every stage's outputs and run-cache, so the PR job's own `dvc repro --pull` afterwards
 restores each stage instead of running it, and the report, gate and comment go on unchanged.
 With params.yaml `pipeline.run_on: runner` (and no --run-on) it does nothing: the job
@@ -12,7 +14,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 from rich.console import Console
@@ -42,6 +44,11 @@ _RUN_ON = typer.Option(help="Override params.yaml pipeline.run_on (a PR label, s
 _SERVER = typer.Option(envvar="ARGO_SERVER", help="The Argo Server's URL (env ARGO_SERVER).")
 _TIMEOUT = typer.Option(min=0, help="Seconds to wait (default: pipeline.timeout_seconds).")
 _POLL = typer.Option(min=0.01, help="Seconds between polls (default: pipeline.poll_seconds).")
+_FROM_TEMPLATE = typer.Option(
+    "--from-template",
+    help="Submit the WorkflowTemplate applied in the cluster instead of the DAG this checkout "
+    "renders (a cluster that runs templates only; re-apply it whenever the stages change).",
+)
 _INSECURE = typer.Option(
     "--insecure-skip-tls-verify", help="Do not verify the server's TLS certificate."
 )
@@ -58,6 +65,7 @@ def pipeline(
     timeout: Annotated[float | None, _TIMEOUT] = None,
     poll_interval: Annotated[float | None, _POLL] = None,
     params: Annotated[Path, params_option("pipeline")] = PARAMS,
+    from_template: Annotated[bool, _FROM_TEMPLATE] = False,
     insecure_skip_tls_verify: Annotated[bool, _INSECURE] = False,
     allow_plain_http: Annotated[bool, allow_plain_http_option()] = False,
 ) -> None:
@@ -73,9 +81,18 @@ def pipeline(
     if not server:
         raise UsageError("pipeline: no Argo Server; set ARGO_SERVER or pass --server https://...")
     server = server if "://" in server else f"https://{server}"
+    given = {"repo": repo, "commit": commit, "image": image}
+    empty = [f"--{name}" for name, value in given.items() if not value.strip()]
+    if empty:
+        raise UsageError(f"pipeline: {', '.join(empty)} is empty (in CI: the repository "
+                         "variables and the event's values pr.yml passes)")  # fmt: skip
+    from mlgitops.pipeline.render import workflow  # Hera and DVC: only for a cluster run
+
+    inline = None if from_template else workflow(params, given)
     _submit_and_wait(
         settings,
-        {"repo": repo, "commit": commit, "image": image},
+        given,
+        inline,
         server=server,
         lock=lock,
         timeout=float(settings.timeout_seconds) if timeout is None else timeout,
@@ -89,6 +106,7 @@ def pipeline(
 def _submit_and_wait(
     settings: PipelineSettings,
     parameters: dict[str, str],
+    inline: dict[str, Any] | None,
     *,
     server: str,
     lock: Path,
@@ -111,14 +129,18 @@ def _submit_and_wait(
         raise UsageError(f"pipeline: {error}") from None
     with http:
         client = ArgoClient(http, settings.namespace)
-        try:
-            client.get_template(TEMPLATE_NAME)
-        except NotFoundError:
-            raise RemoteError(
-                f"pipeline: WorkflowTemplate {TEMPLATE_NAME!r} not found in namespace "
-                f"{settings.namespace!r}; apply it first (kubectl apply -f deploy/pipeline.yaml)"
-            ) from None
-        name = str(client.submit(TEMPLATE_NAME, parameters).metadata.name)
+        if inline is not None:
+            name = str(client.create(inline).metadata.name)
+        else:
+            try:
+                client.get_template(TEMPLATE_NAME)
+            except NotFoundError:
+                raise RemoteError(
+                    f"pipeline: WorkflowTemplate {TEMPLATE_NAME!r} not found in namespace "
+                    f"{settings.namespace!r}; apply it first (kubectl apply -f "
+                    "deploy/pipeline.yaml)"
+                ) from None
+            name = str(client.submit(TEMPLATE_NAME, parameters).metadata.name)
         look = f"argo get -n {settings.namespace} {name}, or {client.link(name)}"
         console.print(f"pipeline: submitted {name} for {parameters['commit']}")
         final, finished = follow(

@@ -6,13 +6,16 @@ section (a repository without one renders nothing here), from dvc.yaml as DVC re
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+
+import yaml
 
 from mlgitops.params import read_params
 from mlgitops.pipeline import dask as dask_part
 from mlgitops.pipeline.stages import read_stages
-from mlgitops.pipeline.template import remote_secret, template
+from mlgitops.pipeline.template import TEMPLATE_NAME, remote_secret, template
 from mlgitops.settings import parse_settings
 from mlgitops.settings.pipeline import PipelineSettings
 
@@ -81,3 +84,15 @@ def files(params_path: Path) -> dict[str, str]:
         PIPELINE_FILE: HEADER + template(pipeline, stages, dask).to_yaml(),
         RBAC_FILE: HEADER + documents(rbac(pipeline, dask=on_dask)),
     }
+
+
+def workflow(params_path: Path, parameters: Mapping[str, str]) -> dict[str, Any]:
+    """A Workflow running the DAG this checkout renders, its parameters given: a pull request
+    that adds, removes or resizes a stage runs its own pipeline, not the one last applied."""
+    document = yaml.safe_load(files(params_path)[PIPELINE_FILE])
+    spec = document["spec"]
+    for parameter in spec["arguments"]["parameters"]:
+        parameter["value"] = parameters[parameter["name"]]
+    metadata = {"generateName": f"{TEMPLATE_NAME}-", "namespace": document["metadata"]["namespace"]}
+    return {"apiVersion": document["apiVersion"], "kind": "Workflow", "metadata": metadata,
+            "spec": spec}  # fmt: skip

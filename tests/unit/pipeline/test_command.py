@@ -1,7 +1,8 @@
 """`mlgitops pipeline` against the Argo stand-in (tests/standins/argo.py, a real HTTP server that
-checks every request against the Argo Server's published API and plays the stored template's
-DAG back): it submits deploy/pipeline.yaml's template for a commit, follows it, and writes the
-dvc.lock the run hands back; a failed stage is named; run_on: runner does nothing."""
+checks every request against the Argo Server's published API and plays the DAG back): it
+creates a workflow running the DAG the checkout renders (or, --from-template, submits the
+applied template) for a commit, follows it, and writes the dvc.lock the run hands back; a
+failed stage is named; run_on: runner does nothing."""
 
 from __future__ import annotations
 
@@ -64,11 +65,33 @@ def test_a_cluster_run_writes_the_lock_it_hands_back(
     assert code == 0, err
     assert lock.read_text() == LOCK
     run = argo.run()
-    assert run.template == template.TEMPLATE_NAME
     assert run.parameters == {"repo": ARGS[3], "commit": ARGS[1], "image": ARGS[5]}
+    # The DAG this checkout renders, inline: the committed deploy/pipeline.yaml's spec.
+    rendered = yaml.safe_load((REPO_ROOT / "deploy" / "pipeline.yaml").read_text())["spec"]
+    assert run.spec is not None
+    for parameter in run.spec["arguments"]["parameters"]:
+        parameter.pop("value")
+    assert run.spec == rendered
     for stage in ("prepare", "train", "evaluate", template.FINAL):
         assert f"  {stage} " in err, err  # each stage's pod is shown as it moves
     assert f"wrote {lock}" in err
+
+
+def test_from_template_submits_the_applied_template(
+    fake: tuple[FakeArgo, str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    argo, url = fake
+    lock = tmp_path / "dvc.lock"
+    code, err = _main(
+        "--run-on", "cluster", "--server", url, "--lock", str(lock), "--poll-interval", "0.01",
+        "--from-template", monkeypatch=monkeypatch, capsys=capsys,
+    )  # fmt: skip
+    assert code == 0, err
+    assert argo.run().template == template.TEMPLATE_NAME and argo.run().spec is None
+    assert lock.read_text() == LOCK
 
 
 def test_a_failed_stage_is_named_and_no_lock_is_written(
@@ -104,7 +127,7 @@ def test_a_missing_template_says_to_apply_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     with FakeArgo().serve() as url:
-        code, err = _main("--run-on", "cluster", "--server", url,
+        code, err = _main("--run-on", "cluster", "--server", url, "--from-template",
                           monkeypatch=monkeypatch, capsys=capsys)  # fmt: skip
     assert code == 1, err
     assert "kubectl apply -f deploy/pipeline.yaml" in err
@@ -112,10 +135,11 @@ def test_a_missing_template_says_to_apply_it(
 
 @pytest.mark.parametrize("labelled", ["false", "true"])
 def test_the_pr_workflows_cluster_step_follows_the_switch_and_the_label(
-    labelled: str, fake: tuple[FakeArgo, str], tmp_path: Path
+    labelled: str, fake: tuple[FakeArgo, str], tmp_path: Path, edited: Path
 ) -> None:
-    """pr.yml's `cluster` step as CI runs it: params.yaml says runner, so only the
-    run-on-cluster label hands the reproduction to the cluster."""
+    """pr.yml's `cluster` step as CI runs it, in the foreach/matrix repository: its
+    params.yaml says runner, so only the run-on-cluster label hands the reproduction to the
+    cluster, which runs that repository's DAG."""
     argo, url = fake
     given = {
         "BASE_SHA": "b" * 40, "HEAD_SHA": "a" * 40, "PR_NUMBER": "7", "RUN_URL": "",
@@ -125,18 +149,21 @@ def test_the_pr_workflows_cluster_step_follows_the_switch_and_the_label(
     (step,) = shell_steps(PR_WORKFLOW, PR_JOB, given, ids=["cluster"])
     assert step.skipped_for_forks
     env = {**os.environ, **step.env, "RUNNER_TEMP": str(tmp_path)}
-    params = read_params(PARAMS)
+    root = edited.parent
+    params = read_params(root / "params.yaml")
     params["pipeline"]["poll_seconds"] = 0.01  # the stand-in moves a run on at each poll
-    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
+    (root / "params.yaml").write_text(yaml.safe_dump(params))
     done = subprocess.run(
-        step.argv, cwd=tmp_path, env=env, capture_output=True, text=True, check=False,
+        step.argv, cwd=root, env=env, capture_output=True, text=True, check=False,
         timeout=120,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     lock = tmp_path / "cluster-dvc.lock"
     if labelled == "true":
         assert lock.read_text() == LOCK
-        assert argo.run().parameters["commit"] == "a" * 40
+        run = argo.run()
+        assert run.parameters["commit"] == "a" * 40
+        assert run.spec is not None and "feature-a" in str(run.spec)  # that repository's DAG
     else:
         assert "pipeline.run_on is runner" in done.stderr
         assert not lock.exists() and not argo.runs
