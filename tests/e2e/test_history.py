@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -300,3 +301,20 @@ def test_a_refusing_github_is_an_error_not_a_gap(scripted: Scripted) -> None:
     assert "GitHub answered 401" in refused.stderr and "GITHUB_TOKEN" in refused.stderr
     assert "--repo octo/models needs GITHUB_TOKEN" in unset.stderr
     assert "Traceback" not in refused.stderr + unset.stderr
+
+
+def test_without_a_remote_a_merge_missing_from_the_cache_says_so(
+    scripted: Scripted, tmp_path: Path
+) -> None:
+    copy = tmp_path / "repo"
+    shutil.copytree(scripted.root, copy, ignore=shutil.ignore_patterns("history"))
+    (copy / ".dvc" / "config.local").unlink()  # the only remote
+    (copy / ".dvc" / "cache" / _object(copy, scripted.merges[3])).unlink()
+    record = json.loads(_history(copy, "--format", "json").stdout)
+    by_pr = {merge["pr"]: merge for merge in record["merges"]}  # no GitHub: pr is None
+    missing = {m["sha"]: m["missing"] for m in record["merges"] if m["missing"]}
+    assert set(missing) == {scripted.merges[3], scripted.merges[GONE], scripted.merges[REMOTE_ONLY]}
+    assert "is not in the local DVC cache, and there is no remote to look in" in str(
+        missing[scripted.merges[3]]
+    )
+    assert list(by_pr) == [None]

@@ -125,15 +125,17 @@ def _from_dvc(root: Path, pending: list[tuple[Point, MetricsFile, str]]) -> None
         try:
             remote = repo.cloud.get_remote_odb(None, "history")
         except DvcException as error:  # no default remote, or one DVC cannot open
-            remote_problem = f"; no remote to look in ({error})"
+            remote_problem = "no remote to look in: " + " ".join(str(error).split())
         for point, metrics_file, digest in pending:
             data = _read_object(local, digest)
             if data is None and remote is not None:
                 data = _read_object(remote, digest)
             if data is None:
-                where = "the local DVC cache" + (" nor the remote" if remote is not None else "")
+                said = f"{metrics_file.path} (md5 {digest[:8]})"
                 point.missing[metrics_file.path] = (
-                    f"{metrics_file.path} (md5 {digest[:8]}) is in neither {where}{remote_problem}"
+                    f"{said} is in neither the local DVC cache nor the remote"
+                    if remote is not None
+                    else f"{said} is not in the local DVC cache, and there is {remote_problem}"
                 )
             else:
                 _add(point, metrics_file, data)
