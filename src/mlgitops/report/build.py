@@ -96,7 +96,11 @@ def _report_settings(loaded: dict[str, Any], params: Path) -> ReportSettings:
     """params.yaml `report`; without it, every default (and no predictions declared)."""
     if "report" not in loaded:
         return ReportSettings()
-    return parse_settings(ReportSettings, loaded, source=str(params), section="report")
+    settings = parse_settings(ReportSettings, loaded, source=str(params), section="report")
+    if settings.predictions is None:
+        return settings
+    declared = settings.predictions.resolved(loaded, str(params))
+    return settings.model_copy(update={"predictions": declared})
 
 
 def _plots(repo: Any, revs: dvc_diff.Revisions, images_dir: Path | None) -> list[dict[str, Any]]:

@@ -119,6 +119,9 @@ def _compare(
     from mlgitops.report.slices import compare_slices
     from mlgitops.report.stats import Bootstrap
 
+    threshold = declared.threshold
+    if isinstance(threshold, str):  # build.py looks a key up; a caller that did not, gets this
+        raise UnavailableError(f"report.predictions.threshold `{threshold}` was not looked up")
     base_fs = dvc_diff.file_system(repo, revs.base_sha)
     base = read_predictions(base_fs, declared, settings.slices, side="base")
     # the workspace's file is on disk: no DVC index to build to read it
@@ -130,14 +133,14 @@ def _compare(
     comparison, rows, missing = pair_sides(base, head, declared, settings.slices)
     boot = settings.bootstrap
     bootstrap = Bootstrap(resamples=boot.resamples, seed=boot.seed, confidence=boot.confidence)
-    records = compare(comparison, metrics, threshold=declared.threshold, bootstrap=bootstrap)
+    records = compare(comparison, metrics, threshold=threshold, bootstrap=bootstrap)
     columns = [column for column in settings.slices if column not in missing]
     sliced = compare_slices(
         comparison,
         columns,
         metrics,
         min_rows=settings.min_slice_rows,
-        threshold=declared.threshold,
+        threshold=threshold,
         bootstrap=bootstrap,
     )
     note = _note(comparison.paired, rows, declared, bootstrap)

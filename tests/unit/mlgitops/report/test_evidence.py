@@ -243,3 +243,15 @@ def test_the_report_starts_without_the_statistics() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
     )
     assert done.stdout.strip() == "[]"
+
+
+def test_the_threshold_may_name_the_params_key_that_holds_it() -> None:
+    keyed = DECLARED.model_copy(update={"threshold": "evaluate.threshold"})
+    params = {"evaluate": {"threshold": 0.35}}
+    assert keyed.resolved(params, "params.yaml").threshold == 0.35
+    assert DECLARED.resolved(params, "params.yaml").threshold == 0.5
+    with pytest.raises(UsageError, match=r"params\.yaml: report\.predictions\.threshold names "
+                       r"`evaluate\.threshold`, which is absent"):  # fmt: skip
+        keyed.resolved({"evaluate": {}}, "params.yaml")
+    with pytest.raises(UsageError, match=r"which is 'high'; expected a key holding a number"):
+        keyed.resolved({"evaluate": {"threshold": "high"}}, "params.yaml")
