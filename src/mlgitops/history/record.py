@@ -53,6 +53,12 @@ def build_record(
     record = Record(branch, window, points, wanted)
     if not files:
         record.missing.append("metrics: dvc.yaml declares no metrics file")
+    unknown = [n for n in settings.metrics if n not in names]
+    if unknown and points:
+        record.missing.append(
+            f"metrics: no commit in the window has {', '.join(unknown)} (params.yaml "
+            f"history.metrics); present: {', '.join(names) or 'none'}"
+        )
     lacking = [p for p in points if p.missing]
     if lacking:
         record.missing.append(

@@ -42,3 +42,18 @@ def test_committed_metrics_are_read_at_each_commit(tmp_path: Path) -> None:
     assert points[0].missing == points[1].missing == {}
     assert "scores/metrics.json is not valid" in points[2].missing["scores/metrics.json"]
     assert "not in git" in points[3].missing["scores/metrics.json"]
+
+
+def test_a_charted_metric_no_commit_has_is_named(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from mlgitops.history.measures import Window
+    from mlgitops.history.record import build_record
+    from mlgitops.history.settings import HistorySettings
+
+    test_committed_metrics_are_read_at_each_commit(tmp_path)
+    window = Window(datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC))
+    settings = HistorySettings(metrics=("test.auc", "test.roc_auc"))
+    record = build_record(tmp_path, settings, window, branch="main", client=None, repo=None)
+    assert record.metrics == ["test.auc"]
+    assert "metrics: no commit in the window has test.roc_auc" in " ".join(record.missing)
