@@ -197,6 +197,7 @@ class FakeArgo:
             ("POST", r"/api/v1/workflows/(?P<ns>[^/]+)/submit", self._submit),
             ("POST", r"/api/v1/workflows/(?P<ns>[^/]+)", self._create),
             ("GET", r"/api/v1/workflows/(?P<ns>[^/]+)/(?P<name>[^/]+)", self._workflow),
+            ("PUT", r"/api/v1/workflows/(?P<ns>[^/]+)/(?P<name>[^/]+)/terminate", self._terminate),
         ]
         matched = []
         for verb, pattern, handler in routes:
@@ -212,7 +213,7 @@ class FakeArgo:
         refused = self._refuse(auth, found["ns"], path)
         if refused is not None:
             return refused[0], refused[1], body
-        if method == "POST":
+        if method in ("POST", "PUT"):
             try:
                 body = json.loads(content or b"null")
             except ValueError as error:
@@ -299,6 +300,16 @@ class FakeArgo:
         run.spec = copy.deepcopy(spec)
         self.runs[(namespace, run_name)] = run
         return 200, self._object(run, {})
+
+    def _terminate(self, found: re.Match[str], _body: Any) -> tuple[int, dict[str, Any]]:
+        """Stops a run: from the next GET on it is Failed, as the controller ends it."""
+        run = self.runs.get((found["ns"], found["name"]))
+        if run is None:
+            return 404, _not_found("workflows", found["name"])
+        last = copy.deepcopy(run.frames[min(run.polls, len(run.frames) - 1)])
+        last.update(phase="Failed", message="Stopped with strategy 'Terminate'")
+        run.frames = [*run.frames[: run.polls], last]
+        return 200, self._object(run, copy.deepcopy(last))
 
     def _gather(self, frames: list[dict[str, Any]]) -> None:
         """The global outputs, on the last frame of a run that Succeeds."""

@@ -25,6 +25,7 @@ from hera.workflows.models import (
     WorkflowCreateRequest,
     WorkflowSubmitRequest,
     WorkflowTemplate,
+    WorkflowTerminateRequest,
 )
 
 from mlgitops.errors import (
@@ -152,6 +153,13 @@ class ArgoClient(RestClient):
         sent = body.model_dump(mode="json", by_alias=True, exclude_none=True)
         answer = self.request("POST", path, json=sent, idempotent=False)
         return self._parse(Workflow, "POST", answer)
+
+    def terminate(self, name: str) -> Workflow:
+        """Stops the workflow `name` now (its pods are killed, its exit handler does not run)."""
+        body = WorkflowTerminateRequest(name=name, namespace=self.namespace)
+        path = f"api/v1/workflows/{self.namespace}/{name}/terminate"
+        sent = body.model_dump(mode="json", by_alias=True, exclude_none=True)
+        return self._parse(Workflow, "PUT", self.request("PUT", path, json=sent))
 
     def get_workflow(self, name: str) -> Workflow:
         """The workflow `name` with its status and nodes."""

@@ -24,11 +24,13 @@ from mlgitops.plain_http import allow_plain_http_option
 from mlgitops.plugin import PARAMS, params_option, plugin_app
 from mlgitops.settings import load_settings
 from mlgitops.settings.pipeline import PipelineSettings
+from mlgitops.signals import sigterm_as_interrupt
 
 if TYPE_CHECKING:
     from hera.workflows.models import Workflow
 
     from mlgitops.deploy.run import Change
+    from mlgitops.deploy.submit import ArgoClient
 
 app = plugin_app(
     "Reproduce the DVC pipeline on the cluster: submit the pipeline WorkflowTemplate "
@@ -119,7 +121,6 @@ def _submit_and_wait(
     # Imported here: Hera's models take most of a second, and only a cluster run needs them.
     from mlgitops.deploy.run import follow
     from mlgitops.deploy.submit import ArgoClient, make_http_client
-    from mlgitops.errors import NotFoundError
     from mlgitops.pipeline.template import FINAL, TEMPLATE_NAME
 
     token = os.environ.get("ARGO_TOKEN", "").strip() or None
@@ -129,27 +130,38 @@ def _submit_and_wait(
         raise UsageError(f"pipeline: {error}") from None
     with http:
         client = ArgoClient(http, settings.namespace)
-        if inline is not None:
-            name = str(client.create(inline).metadata.name)
-        else:
-            try:
-                client.get_template(TEMPLATE_NAME)
-            except NotFoundError:
-                raise RemoteError(
-                    f"pipeline: WorkflowTemplate {TEMPLATE_NAME!r} not found in namespace "
-                    f"{settings.namespace!r}; apply it first (kubectl apply -f "
-                    "deploy/pipeline.yaml)"
+        if inline is None:
+            _check_template(client)
+        name: str | None = None
+        try:
+            with sigterm_as_interrupt():  # a cancelled CI job: SIGINT, then SIGTERM
+                created = (
+                    client.create(inline)
+                    if inline is not None
+                    else client.submit(TEMPLATE_NAME, parameters)
+                )
+                name = str(created.metadata.name)
+                console.print(f"pipeline: submitted {name} for {parameters['commit']}")
+                final, finished = follow(
+                    client,
+                    name,
+                    timeout=timeout,
+                    poll_interval=poll,
+                    on_change=lambda change: console.print(_line(change)),
+                )
+        except KeyboardInterrupt:
+            # A superseded PR job is cancelled: its run would hold the cluster for nothing.
+            if name is None:
+                raise CheckFailedError(
+                    f"pipeline: interrupted while submitting; a run may have started: argo "
+                    f"list -n {settings.namespace}"
                 ) from None
-            name = str(client.submit(TEMPLATE_NAME, parameters).metadata.name)
-        look = f"argo get -n {settings.namespace} {name}, or {client.link(name)}"
-        console.print(f"pipeline: submitted {name} for {parameters['commit']}")
-        final, finished = follow(
-            client,
-            name,
-            timeout=timeout,
-            poll_interval=poll,
-            on_change=lambda change: console.print(_line(change)),
-        )
+            client.terminate(name)
+            raise CheckFailedError(
+                f"pipeline: interrupted; terminated {name}: {_look(client, name)}"
+            ) from None
+    assert name is not None  # set before following
+    look = _look(client, name)
     if not finished:
         raise CheckFailedError(
             f"pipeline: {name} is still running after {timeout:g} s (--timeout); it is left "
@@ -161,6 +173,24 @@ def _submit_and_wait(
         raise RemoteError(f"pipeline: {name} Succeeded but handed back no {FINAL}: {look}")
     lock.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
     console.print(f"pipeline: {name} Succeeded; wrote {lock}")
+
+
+def _check_template(client: ArgoClient) -> None:
+    """The applied WorkflowTemplate is there (--from-template), or what to do is said."""
+    from mlgitops.errors import NotFoundError
+    from mlgitops.pipeline.template import TEMPLATE_NAME
+
+    try:
+        client.get_template(TEMPLATE_NAME)
+    except NotFoundError:
+        raise RemoteError(
+            f"pipeline: WorkflowTemplate {TEMPLATE_NAME!r} not found in namespace "
+            f"{client.namespace!r}; apply it first (kubectl apply -f deploy/pipeline.yaml)"
+        ) from None
+
+
+def _look(client: ArgoClient, name: str) -> str:
+    return f"argo get -n {client.namespace} {name}, or {client.link(name)}"
 
 
 def _line(change: Change) -> str:

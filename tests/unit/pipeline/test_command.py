@@ -7,6 +7,7 @@ failed stage is named; run_on: runner does nothing."""
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -18,6 +19,7 @@ import yaml
 from mlgitops import cli
 from mlgitops.params import read_params
 from mlgitops.pipeline import template
+from tests.processes import finish, wait_until, with_default_signals
 from tests.standins.argo import SMOKE_FAILURE, FakeArgo
 from tests.workflow_steps import PR_JOB, PR_WORKFLOW, shell_steps
 
@@ -167,3 +169,35 @@ def test_the_pr_workflows_cluster_step_follows_the_switch_and_the_label(
     else:
         assert "pipeline.run_on is runner" in done.stderr
         assert not lock.exists() and not argo.runs
+
+
+@pytest.mark.parametrize("signal_number", [signal.SIGINT, signal.SIGTERM])
+def test_a_cancelled_job_terminates_its_run(
+    signal_number: int, fake: tuple[FakeArgo, str], tmp_path: Path
+) -> None:
+    """GitHub cancels a superseded job with SIGINT, then SIGTERM: the run it waits for is
+    terminated, not left holding the cluster."""
+    argo, url = fake
+    argo.empty_polls = 5000  # the controller never picks it up: it waits until cancelled
+    env = {**os.environ, "ARGO_TOKEN": FakeArgo.token}
+    argv = [str(Path(sys.executable).with_name("mlgitops")), "pipeline", *ARGS, *PARAMS_ARGS,
+            "--run-on", "cluster", "--server", url, "--lock", str(tmp_path / "dvc.lock"),
+            "--poll-interval", "0.05"]  # fmt: skip
+    process = subprocess.Popen(
+        with_default_signals(argv), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    try:
+
+        def following() -> bool:  # it asked for the run: the signal comes while it waits
+            return any(seen.method == "GET" and "/workflows/" in seen.path for seen in argo.seen)
+
+        assert wait_until(following, timeout=60), "it never followed a run"
+        process.send_signal(signal_number)
+    finally:
+        code, _, err = finish(process, timeout=60)
+    assert code == 1, err
+    assert "pipeline: interrupted; terminated" in err and "Traceback" not in err
+    (run,) = argo.runs.values()
+    assert any(s.method == "PUT" and s.path.endswith(f"/{run.name}/terminate") for s in argo.seen)
+    assert not (tmp_path / "dvc.lock").exists()
