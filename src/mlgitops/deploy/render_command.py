@@ -18,12 +18,12 @@ app = plugin_app(
 
 @app.callback(invoke_without_command=True)
 def render(
-    params: Annotated[Path, params_option("deploy", "retrain", "serving")] = PARAMS,
+    params: Annotated[Path, params_option("deploy", "retrain", "serving", "pipeline")] = PARAMS,
     out: Annotated[
         Path, typer.Option("--out", help="The folder to render into; it holds only rendered files.")
     ] = Path("deploy"),
 ) -> None:
-    """Render deploy/ from params.yaml's deploy, retrain and serving sections."""
+    """Render deploy/ from params.yaml's deploy, retrain, serving and pipeline sections."""
     # Here, not on top: Hera takes most of a second to import, and only the render needs it.
     from mlgitops.deploy.render import rendered, write
     from mlgitops.pipeline.render import files as pipeline_files
