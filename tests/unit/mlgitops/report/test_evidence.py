@@ -255,3 +255,20 @@ def test_the_threshold_may_name_the_params_key_that_holds_it() -> None:
         keyed.resolved({"evaluate": {}}, "params.yaml")
     with pytest.raises(UsageError, match=r"which is 'high'; expected a key holding a number"):
         keyed.resolved({"evaluate": {"threshold": "high"}}, "params.yaml")
+
+
+def test_a_regressors_errors_get_intervals(tmp_path: Path) -> None:
+    rng = np.random.default_rng(5)
+    price = rng.uniform(300, 5000, 500)
+    base = pd.DataFrame({"id": range(500), "y": price, "p": price + rng.normal(0, 200, 500)})
+    head = base.assign(p=price + rng.normal(0, 400, 500))  # twice the error
+    base["segment"] = head["segment"] = "all"
+    comparison, _, _ = _comparison(tmp_path, base, head)
+    errors = [MetricKey("test.rmse", "rmse", "m.json"), MetricKey("test.mae", "mae", "m.json")]
+
+    records = compare(comparison, errors, threshold=0.5, bootstrap=BOOT)
+
+    rmse = records["test.rmse"]
+    assert rmse["better"] == "lower" and rmse["label"] == "worse", rmse
+    assert rmse["base"] == pytest.approx(float(np.sqrt(np.mean((base["p"] - price) ** 2))), 1e-5)
+    assert records["test.mae"]["label"] == "worse"
