@@ -28,6 +28,7 @@ import yaml
 
 from mlgitops.pipeline import render, template
 from tests import pipeline_repo
+from tests.workflow_steps import PR_JOB, PR_WORKFLOW, shell_steps
 
 pytestmark = pytest.mark.e2e
 
@@ -137,7 +138,8 @@ def scene(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     parameters = {template.REPO: str(origin), template.COMMIT: commit, template.IMAGE: "unused"}
     shutil.rmtree(origin / ".dvc" / "cache")  # the pods share the remote, nothing else
     pods = _run_dag(workflow, parameters, tmp / "pods")
-    return {"plain": plain, "pods": pods, "workflow": workflow}
+    return {"plain": plain, "pods": pods, "workflow": workflow, "origin": origin,
+            "commit": commit, "tmp": tmp}  # fmt: skip
 
 
 def _final(scene: dict[str, Any]) -> Pod:
@@ -210,3 +212,36 @@ def test_the_final_pod_restores_from_the_run_cache_all_but_uncached_outputs(
     final = _final(scene)
     assert final.ran == ["evaluate"]
     assert sorted(final.restored) == sorted(CHANGED[:3])
+
+
+def test_the_pr_jobs_repro_step_then_restores_and_agrees_with_the_cluster(
+    scene: dict[str, Any],
+) -> None:
+    """pr.yml's repro step, as CI runs it after the cluster step: in the job's own checkout
+    `dvc repro --pull` restores the stages the pods ran, and its dvc.lock is the cluster's."""
+    tmp: Path = scene["tmp"]
+    job, runner_temp = tmp / "pr-job", tmp / "runner-temp"
+    env = pipeline_repo.environment(tmp / "pr-home")
+    pipeline_repo.run("git", "clone", "--quiet", str(scene["origin"]), str(job), cwd=tmp, env=env)
+    pipeline_repo.run("git", "checkout", "--quiet", "--detach", scene["commit"], cwd=job, env=env)
+    runner_temp.mkdir()
+    shutil.copy(_lock_path(scene), runner_temp / "cluster-dvc.lock")
+    given = {"BASE_SHA": "b" * 40, "HEAD_SHA": scene["commit"], "PR_NUMBER": "7", "RUN_URL": ""}
+    (step,) = shell_steps(PR_WORKFLOW, PR_JOB, given, ids=["repro"])
+    done = subprocess.run(
+        step.argv, cwd=job, env={**env, **step.env, "RUNNER_TEMP": str(runner_temp)},
+        capture_output=True, text=True, check=False, timeout=pipeline_repo.TIMEOUT,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    log = (job / step.env["REPORT_DIR"] / "repro.log").read_text()
+    assert _RAN.findall(log) == ["evaluate"]  # its metrics are cache: false (docs/scale.md)
+    assert sorted(_CACHED.findall(log)) == sorted(CHANGED[:3])
+    assert (job / "dvc.lock").read_text() == _lock_path(scene).read_text()
+    # A cluster lock that disagrees fails the step.
+    tampered = _lock_path(scene).read_text().replace("md5: ", "md5: 0", 1)
+    (runner_temp / "cluster-dvc.lock").write_text(tampered)
+    again = subprocess.run(
+        step.argv, cwd=job, env={**env, **step.env, "RUNNER_TEMP": str(runner_temp)},
+        capture_output=True, text=True, check=False, timeout=pipeline_repo.TIMEOUT,
+    )  # fmt: skip
+    assert again.returncode != 0, again.stdout
