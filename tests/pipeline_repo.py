@@ -2,8 +2,10 @@
 branches, for the tests of the Argo DAG (tests/unit/pipeline, tests/e2e/test_pipeline_dag.py).
 
     data/raw.txt (dvc add) -> prepare -> feature@a, feature@b (foreach)     -> train -> evaluate
-                                      -> grid@1-x, grid@2-x (matrix k, m)   -^
+                                      -> grid@1-x, grid@2-x (matrix k, m)   -^      -> summary
                            -> audit (a branch of its own)
+
+`summary` is in a dvc.yaml of its own, extra/dvc.yaml (its paths relative to extra/).
 
 Each stage is a line of Python (step.py) writing deterministic bytes, so a run takes DVC's time
 only. Its DVC remote is a local directory; commands run with a home of their own.
@@ -104,6 +106,18 @@ def dvc_yaml() -> dict[str, Any]:
     }
 
 
+# A second dvc.yaml, in a subdirectory: its stage reads the model written by the first.
+EXTRA = {
+    "stages": {
+        "summary": {
+            "cmd": "python -c \"import hashlib, pathlib; pathlib.Path('summary.txt').write_text("
+            "hashlib.sha256(pathlib.Path('../models/model.bin').read_bytes()).hexdigest())\"",
+            "deps": ["../models/model.bin"],
+            "outs": ["summary.txt"],
+        }
+    }
+}
+
 PIPELINE = {
     "run_on": "runner",
     "namespace": "ml",
@@ -159,6 +173,8 @@ def make(root: Path, env: dict[str, str], *, remote: Path, offset: int = 1) -> N
     params = {"grid": {"offset": offset}, "pipeline": PIPELINE}
     (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     (root / "dvc.yaml").write_text(yaml.safe_dump(dvc_yaml(), sort_keys=False))
+    (root / "extra").mkdir()
+    (root / "extra" / "dvc.yaml").write_text(yaml.safe_dump(EXTRA, sort_keys=False))
     run("dvc", "add", "--quiet", "data/raw.txt", cwd=root, env=env)
     run("dvc", "push", "--quiet", cwd=root, env=env)
     run("git", "add", "-A", cwd=root, env=env)

@@ -35,7 +35,16 @@ pytestmark = pytest.mark.e2e
 _RAN = re.compile(r"^Running stage '([^']+)'", re.MULTILINE)
 _CACHED = re.compile(r"^Stage '([^']+)' is cached - skipping run", re.MULTILINE)
 _PARAMETER = re.compile(r"\{\{\s*workflow\.parameters\.([a-z-]+)\s*\}\}")
-CHANGED = ["grid@1-x", "grid@2-x", "train", "evaluate"]
+# The stages the commit changes, and their tasks; summary is extra/dvc.yaml's.
+TASKS = {
+    "grid@1-x": "grid-1-x",
+    "grid@2-x": "grid-2-x",
+    "train": "train",
+    "evaluate": "evaluate",
+    "extra/dvc.yaml:summary": "extra-dvc-yaml-summary",
+}
+CHANGED = list(TASKS)
+RESTORABLE = sorted(["grid@1-x", "grid@2-x", "train", "extra/dvc.yaml:summary"])
 
 
 @dataclass(frozen=True)
@@ -119,7 +128,7 @@ def scene(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     env = pipeline_repo.environment(tmp / "home")
     origin, remote = tmp / "origin", tmp / "remote"
     pipeline_repo.make(origin, env, remote=remote)
-    pipeline_repo.run("dvc", "repro", "--quiet", cwd=origin, env=env)
+    pipeline_repo.run("dvc", "repro", "--quiet", "--all-pipelines", cwd=origin, env=env)
     pipeline_repo.run("dvc", "push", "--quiet", "--run-cache", cwd=origin, env=env)
     pipeline_repo.commit_all(origin, env, "main: reproduced")
     params = yaml.safe_load((origin / "params.yaml").read_text())
@@ -131,7 +140,7 @@ def scene(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     plain = tmp / "plain"
     pipeline_repo.run("git", "clone", "--quiet", str(origin), str(plain), cwd=tmp, env=env)
     pipeline_repo.run("dvc", "pull", "--quiet", "--allow-missing", cwd=plain, env=env)
-    pipeline_repo.run("dvc", "repro", "--quiet", cwd=plain, env=env)
+    pipeline_repo.run("dvc", "repro", "--quiet", "--all-pipelines", cwd=plain, env=env)
 
     text = render.files(origin / "params.yaml")[render.PIPELINE_FILE]
     workflow = yaml.safe_load(text)
@@ -160,6 +169,9 @@ def test_the_final_lock_equals_a_plain_repro(scene: dict[str, Any]) -> None:
     outs = {name: stage.get("outs") for name, stage in ours["stages"].items()}
     assert outs == {name: stage.get("outs") for name, stage in plain["stages"].items()}
     assert ours == plain
+    # The other dvc.yaml's lock, written in the final pod (only the root one is handed back).
+    nested = _lock_path(scene).parent / "extra" / "dvc.lock"
+    assert nested.read_text() == (scene["plain"] / "extra" / "dvc.lock").read_text()
 
 
 def test_the_model_bytes_are_identical(scene: dict[str, Any]) -> None:
@@ -191,7 +203,7 @@ def test_pods_started_after_their_dependencies_and_independent_ones_overlapped(
 def test_each_changed_stage_ran_in_its_own_pod_and_no_other(scene: dict[str, Any]) -> None:
     pods: dict[str, Pod] = scene["pods"]
     ran = {task: pod.ran for task, pod in pods.items() if pod.ran and task != template.FINAL}
-    assert ran == {stage.replace("@", "-"): [stage] for stage in CHANGED}
+    assert ran == {task: [stage] for stage, task in TASKS.items()}
     assert not pods["prepare"].ran and not pods["feature-a"].ran  # unchanged: pulled
 
 
@@ -201,6 +213,7 @@ def test_downstream_pods_restore_upstream_stages_from_the_run_cache(
     pods: dict[str, Pod] = scene["pods"]
     assert sorted(pods["train"].restored) == CHANGED[:2]  # the matrix stages, not re-run
     assert sorted(pods["evaluate"].restored) == sorted(CHANGED[:3])
+    assert sorted(pods[TASKS["extra/dvc.yaml:summary"]].restored) == sorted(CHANGED[:3])
 
 
 def test_the_final_pod_restores_from_the_run_cache_all_but_uncached_outputs(
@@ -211,7 +224,7 @@ def test_the_final_pod_restores_from_the_run_cache_all_but_uncached_outputs(
     same command on the same inputs (docs/scale.md)."""
     final = _final(scene)
     assert final.ran == ["evaluate"]
-    assert sorted(final.restored) == sorted(CHANGED[:3])
+    assert sorted(final.restored) == RESTORABLE
 
 
 def test_the_pr_jobs_repro_step_then_restores_and_agrees_with_the_cluster(

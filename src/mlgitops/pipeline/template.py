@@ -3,7 +3,8 @@
     <stage> ...    one DAG task per stage, depending on the stages it reads from (DVC's graph):
                    clone the repository at the commit, `dvc repro --pull <stage>`, `dvc push
                    --run-cache`; independent stages run at the same time
-    dvc-lock       after every stage: `dvc repro --pull --allow-missing`, which finds each
+    dvc-lock       after every stage: `dvc repro --pull --allow-missing --all-pipelines`
+                   (every dvc.yaml, as the DAG has them), which finds each
                    stage in the run-cache, and hands back the one dvc.lock (an output artifact,
                    and a global output parameter the Argo Server's API returns with the run)
 
@@ -81,7 +82,7 @@ def stage_script(address: str, setup: str = "") -> str:
 
 def final_script(setup: str = "") -> str:
     """What the final pod runs: every stage from the run-cache, writing dvc.lock once."""
-    return _clone(setup) + "dvc repro --pull --allow-missing\n"
+    return _clone(setup) + "dvc repro --pull --allow-missing --all-pipelines\n"
 
 
 def _resources(pod: PodResources) -> ResourceRequirements:
