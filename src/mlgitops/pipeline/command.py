@@ -51,6 +51,10 @@ _FROM_TEMPLATE = typer.Option(
     help="Submit the WorkflowTemplate applied in the cluster instead of the DAG this checkout "
     "renders (a cluster that runs templates only; re-apply it whenever the stages change).",
 )
+_DRY_RUN = typer.Option(
+    "--dry-run",
+    help="Print the workflow a cluster run creates (whatever run_on says); contact nothing.",
+)
 _INSECURE = typer.Option(
     "--insecure-skip-tls-verify", help="Do not verify the server's TLS certificate."
 )
@@ -68,6 +72,7 @@ def pipeline(
     poll_interval: Annotated[float | None, _POLL] = None,
     params: Annotated[Path, params_option("pipeline")] = PARAMS,
     from_template: Annotated[bool, _FROM_TEMPLATE] = False,
+    dry_run: Annotated[bool, _DRY_RUN] = False,
     insecure_skip_tls_verify: Annotated[bool, _INSECURE] = False,
     allow_plain_http: Annotated[bool, allow_plain_http_option()] = False,
 ) -> None:
@@ -77,12 +82,9 @@ def pipeline(
     except UsageError as error:
         raise UsageError(f"pipeline: {error}") from None
     console = Console(stderr=True, highlight=False, markup=False, soft_wrap=True)
-    if (run_on or settings.run_on) == "runner":
+    if (run_on or settings.run_on) == "runner" and not dry_run:
         console.print("pipeline: pipeline.run_on is runner: this job reproduces the pipeline")
         return
-    if not server:
-        raise UsageError("pipeline: no Argo Server; set ARGO_SERVER or pass --server https://...")
-    server = server if "://" in server else f"https://{server}"
     given = {"repo": repo, "commit": commit, "image": image}
     empty = [f"--{name}" for name, value in given.items() if not value.strip()]
     if empty:
@@ -91,6 +93,14 @@ def pipeline(
     from mlgitops.pipeline.render import workflow  # Hera and DVC: only for a cluster run
 
     inline = None if from_template else workflow(params, given)
+    if dry_run:
+        import yaml
+
+        typer.echo(yaml.safe_dump(inline or workflow(params, given), sort_keys=False), nl=False)
+        return
+    if not server:
+        raise UsageError("pipeline: no Argo Server; set ARGO_SERVER or pass --server https://...")
+    server = server if "://" in server else f"https://{server}"
     _submit_and_wait(
         settings,
         given,

@@ -201,3 +201,25 @@ def test_a_cancelled_job_terminates_its_run(
     (run,) = argo.runs.values()
     assert any(s.method == "PUT" and s.path.endswith(f"/{run.name}/terminate") for s in argo.seen)
     assert not (tmp_path / "dvc.lock").exists()
+
+
+def test_dry_run_prints_the_workflow_and_contacts_nothing(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("ARGO_SERVER", raising=False)
+    monkeypatch.setenv("ARGO_TOKEN", FakeArgo.token)
+    monkeypatch.setattr(sys, "argv", ["mlgitops", "pipeline", *ARGS, *PARAMS_ARGS, "--dry-run"])
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exited:
+        cli.main()
+    out = capsys.readouterr().out
+    assert exited.value.code in (0, None)
+    printed = yaml.safe_load(out)
+    assert printed["kind"] == "Workflow"
+    assert printed["metadata"]["generateName"] == f"{template.TEMPLATE_NAME}-"
+    values = {p["name"]: p["value"] for p in printed["spec"]["arguments"]["parameters"]}
+    assert values == {"repo": ARGS[3], "commit": ARGS[1], "image": ARGS[5]}
+    committed = yaml.safe_load((REPO_ROOT / "deploy" / "pipeline.yaml").read_text())["spec"]
+    for parameter in printed["spec"]["arguments"]["parameters"]:
+        parameter.pop("value")
+    assert printed["spec"] == committed
