@@ -50,8 +50,8 @@ def test_the_dry_run_prints_what_the_publish_then_posts(setup: Setup) -> None:
     assert dry.returncode == 0, dry.output
     assert _writes(setup.fake) == []  # nothing uploaded, nothing commented
     verdict = (
-        "✅ **Gate passed**: test.roc_auc −0.006 (95% CI −0.010 to −0.002) is within the allowed "
-        "−0.010, all of its interval"
+        "✅ **Gate passed**: test.roc_auc −0.0061 (95% CI −0.0098 to −0.0023) is within the "
+        "allowed −0.0100, all of its interval"
     )
     assert dry.stdout.startswith(f"<!-- mlgitops-report pr={PR} -->\n\n{verdict}\n\n")
     assert "](images/roc.png)" in dry.stdout

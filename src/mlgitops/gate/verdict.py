@@ -12,12 +12,13 @@ from mlgitops.gate.interval import TOLERANCE, fmt, percent
 from mlgitops.gate.result import Check, GateResult
 
 _MINUS = "\u2212"
+_MAX_PLACES = 6  # enough to tell any interval end from the allowance it is compared with
 # How a verdict line starts, so the publisher can put it first in the comment.
 PREFIXES = ("✅ **Gate passed**", "❌ **Gate failed**", "➖ **No gate**")
 
 
 def verdict_line(result: GateResult) -> str:
-    """`✅ **Gate passed**: test.roc_auc −0.006 (95% CI −0.010 to −0.002) is within ...`."""
+    """`✅ **Gate passed**: test.roc_auc −0.0061 (95% CI −0.0098 to −0.0023) is within ...`."""
     if not result.passed:
         first, more = result.broken[0], len(result.broken) - 1
         text = f"❌ **Gate failed**: {describe(first)}"
@@ -63,7 +64,7 @@ def describe(check: Check) -> str:
 def _worsening(check: Check) -> str:
     if check.old is None or check.delta is None or check.allowed is None:
         return f"{check.subject} is new (no base value to compare with)"
-    places = _places(check.allowed)
+    places = _places(check.allowed, check.interval)
     text = f"{check.subject} {number(check.delta, places)}"
     if check.interval is not None:
         low, high = (number(end, places) for end in check.interval)
@@ -84,11 +85,19 @@ def _worsening(check: Check) -> str:
     return f"{text} is {'within' if check.passed else 'beyond'} {allowed} (decided {how})"
 
 
-def _places(allowed: float) -> int:
-    """Decimals that show the allowance with two significant digits, at least three."""
-    if allowed == 0:
-        return 3
-    return max(3, 1 - math.floor(math.log10(abs(allowed))))
+def _places(allowed: float, interval: tuple[float, float] | None = None) -> int:
+    """Decimals that show the allowance with two significant digits, at least three, and more
+    while an interval's end would print as the allowance without being it (−0.0103 is not
+    −0.010: the verdict must not read "−0.010 ... is not within the allowed −0.010")."""
+    places = 3 if allowed == 0 else max(3, 1 - math.floor(math.log10(abs(allowed))))
+    for end in interval or ():
+        while (
+            places < _MAX_PLACES
+            and abs(end) != abs(allowed)
+            and f"{abs(end):.{places}f}" == f"{abs(allowed):.{places}f}"
+        ):
+            places += 1
+    return places
 
 
 def number(value: float, places: int) -> str:

@@ -100,7 +100,8 @@ def test_ceiling_broken_for_a_lower_is_better_metric(gate: Gate) -> None:
     assert code == 1
     assert "test.log_loss 0.505 is above the ceiling 0.5" in err
     assert (
-        "| `test.log_loss` | 0.51 | 0.505 | -0.005 | - | <= 0.5 | ❌ **fail** |" in gate.out.read_text()
+        "| `test.log_loss` | 0.51 | 0.505 | -0.005 | - | <= 0.5 | ❌ **fail** |"
+        in gate.out.read_text()
     )
 
 

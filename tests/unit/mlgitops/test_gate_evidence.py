@@ -69,8 +69,8 @@ def test_the_modes_differ_where_the_interval_straddles_the_allowance() -> None:
     passed, line, markdown = _decide(SMALL_REAL, "non_inferiority")
     assert not passed
     assert line == (
-        "❌ **Gate failed**: test.roc_auc −0.006 (95% CI −0.010 to −0.002) is not shown within "
-        "the allowed −0.010: its interval reaches beyond it"
+        "❌ **Gate failed**: test.roc_auc −0.0061 (95% CI −0.0101 to −0.0023) is not shown "
+        "within the allowed −0.0100: its interval reaches beyond it"
     )
     assert "| worsens <= 0.01 (non-inferiority) | ❌ **fail** |" in markdown
     assert "evaluate on more rows" in markdown
@@ -78,14 +78,14 @@ def test_the_modes_differ_where_the_interval_straddles_the_allowance() -> None:
     passed, line, _ = _decide(SMALL_REAL, "clear_harm")
     assert passed
     assert line == (
-        "✅ **Gate passed**: test.roc_auc −0.006 (95% CI −0.010 to −0.002) is not clearly beyond "
-        "the allowed −0.010: its interval reaches within it"
+        "✅ **Gate passed**: test.roc_auc −0.0061 (95% CI −0.0101 to −0.0023) is not clearly "
+        "beyond the allowed −0.0100: its interval reaches within it"
     )
     passed, line, _ = _decide(SMALL_REAL, "point")  # the interval shown, the point decides
     assert passed
     assert line == (
-        "✅ **Gate passed**: test.roc_auc −0.006 (95% CI −0.010 to −0.002) is within the "
-        "allowed −0.010 (decided on the point)"
+        "✅ **Gate passed**: test.roc_auc −0.0061 (95% CI −0.0101 to −0.0023) is within the "
+        "allowed −0.0100 (decided on the point)"
     )
 
 
@@ -94,8 +94,8 @@ def test_a_pass_names_the_rule_with_its_interval() -> None:
     passed, line, markdown = _decide(report)
     assert passed
     assert line == (
-        "✅ **Gate passed**: test.roc_auc −0.006 (95% CI −0.010 to −0.002) is within the allowed "
-        "−0.010, all of its interval"
+        "✅ **Gate passed**: test.roc_auc −0.0061 (95% CI −0.0098 to −0.0023) is within the "
+        "allowed −0.0100, all of its interval"
     )
     assert markdown.startswith(line + "\n\n#### Quality gate: passed ✅")
     assert "| 95% CI |" in markdown
@@ -136,6 +136,14 @@ def test_without_an_interval_the_rule_falls_back_to_the_point_in_one_line(
     )
     assert note.endswith("; decided on the point")
     assert "| worsens <= 0.01 | ❌ **fail** |" in markdown  # the point's limit
+
+
+def test_an_interval_end_next_to_the_allowance_shows_the_digits_that_tell_them_apart() -> None:
+    # -0.0101 printed as -0.010 beside "the allowed -0.010" would contradict "not within".
+    _, line, _ = _decide(_report(BASE_AUC - 0.0061, (-0.01004, -0.0023)))
+    assert "(95% CI −0.01004 to −0.00230) is not shown within the allowed −0.01000" in line
+    _, line, _ = _decide(DEGRADED)  # far from the allowance: two significant digits are enough
+    assert "(95% CI −0.071 to −0.033)" in line
 
 
 def test_a_lower_is_better_rule_reads_the_interval_the_other_way() -> None:
