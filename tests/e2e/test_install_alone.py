@@ -172,8 +172,16 @@ def test_each_extra_brings_what_its_plugins_import(
         check=False,
     )
     assert done.returncode == 0, f"mlgitops[{extra}]: {done.stderr}"
-    if extra == "deploy":  # and the command runs: deploy/ rendered from this params.yaml
-        shutil.copy(REPO_ROOT / "params.yaml", tmp_path / "params.yaml")
+    if extra == "deploy":  # and the command runs: deploy/ rendered from params.yaml + dvc.yaml
+        for name in ("params.yaml", "dvc.yaml"):  # the pipeline's DAG comes from dvc.yaml
+            shutil.copy(REPO_ROOT / name, tmp_path / name)
+        subprocess.run(
+            [str(venv.bin / "dvc"), "init", "--no-scm", "-q"],
+            cwd=tmp_path,
+            env=env,
+            timeout=120,
+            check=True,
+        )
         render = subprocess.run(
             [str(venv.bin / "mlgitops"), "render"],
             cwd=tmp_path,
