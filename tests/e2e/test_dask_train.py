@@ -200,3 +200,42 @@ def test_a_misspelt_backend_key_stops_before_training(tmp_path: Path) -> None:
     assert "train_backend.dask.worker is not a known key; did you mean `workers`?" in result.stderr
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "models/train_params.json").exists()
+
+
+def test_the_stage_fits_on_the_scheduler_its_task_is_given(
+    client: Client, fitted: Fitted, tmp_path: Path
+) -> None:
+    """`python -m churn.train` with DASK_SCHEDULER_ADDRESS, as the Argo task runs it next to a
+    DaskCluster: it fits on that cluster, records its shape, and writes the same model file."""
+    params = _params()
+    params["train_backend"]["backend"] = "dask"
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
+    (tmp_path / "data/prepared").mkdir(parents=True)
+    (tmp_path / "data/raw").mkdir(parents=True)
+    (tmp_path / "models").mkdir()
+    (tmp_path / "data/prepared/train.parquet").write_bytes(
+        (fitted.root / "train.parquet").read_bytes()
+    )
+    (tmp_path / "data/raw/telco_churn.csv").write_bytes((fitted.root / "raw.csv").read_bytes())
+    train_params = resolve(load_params("train", REPO_ROOT / "params.yaml"))
+    (tmp_path / "models/train_params.json").write_text(json.dumps(train_params))
+    result = subprocess.run(
+        [sys.executable, "-m", "churn.train"],
+        cwd=tmp_path,
+        env={**os.environ, "DASK_SCHEDULER_ADDRESS": client.scheduler.address},
+        capture_output=True,
+        text=True,
+        timeout=SUBPROCESS_SECONDS,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert (tmp_path / "models/model.txt").read_text() == fitted.dask_text
+    card = json.loads((tmp_path / "models/card.json").read_text())
+    assert card["training"] == {
+        "backend": "dask",
+        "cluster": "external",
+        "workers": 2,
+        "threads_per_worker": 1,
+        "partitions": 2,
+    }
+    assert card["data"]["train_rows"] == len(fitted.train_frame)
