@@ -211,3 +211,31 @@ def test_new_data_is_compared_unpaired_with_each_sides_rows(scene: Scene) -> Non
 def test_a_fixed_seed_gives_the_same_report_byte_for_byte(scene: Scene) -> None:
     again = scene.report("seed")
     assert again == scene.reports["seed"]
+
+
+def test_a_slice_rule_gates_on_that_slices_interval(scene: Scene) -> None:
+    policy = scene.checkout.path.parent / "slice-policy.yaml"
+    policy.write_text(
+        "gate:\n"
+        "  - metric: test.roc_auc\n"
+        "    slice: {column: contract, value: Month-to-month}\n"
+        "    better: higher\n"
+        "    max_worsening: 0.05\n"
+    )
+    results = {}
+    for branch in ("seed", "stumps"):
+        path = scene.checkout.path.parent / f"{branch}-slice-report.json"
+        path.write_text(scene.reports[branch])
+        results[branch] = scene.checkout.run(
+            "mlgitops", "gate", "--report", str(path), "--params", str(policy)
+        )
+    assert results["seed"].returncode == 0, str(results["seed"])  # noise, on ~760 rows
+    stumps = results["stumps"]
+    assert stumps.returncode == 1, str(stumps)
+    assert "test.roc_auc (contract = Month-to-month) dropped by" in stumps.flat, str(stumps)
+    record = next(
+        entry["metrics"]["test.roc_auc"]
+        for entry in scene.evidence("stumps")["slices"]
+        if (entry["column"], entry["value"]) == ("contract", "Month-to-month")
+    )
+    assert record["delta_ci"][0] < -0.05, record  # the worse end the gate held against 0.05

@@ -11,7 +11,7 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from mlgitops.errors import UsageError
-from mlgitops.gate.interval import fmt, worsening_check
+from mlgitops.gate.interval import fmt, slice_record, worsening_check
 from mlgitops.gate.result import Check, GateResult, Kind
 from mlgitops.policy import MetricRule
 
@@ -45,10 +45,10 @@ def _rule_checks(rule: MetricRule, report: dict[str, Any], *, source: str) -> li
     if not _is_number(new):
         seen = "is missing at head" if new is None else f"is not a number at head ({new!r})"
         reason = (
-            f"gate: {rule.metric} {seen}{_head_errors(report, path)} {where}; check that the "
+            f"gate: {rule.subject} {seen}{_missing(rule, report, path)} {where}; check that the "
             "pipeline still writes it, or change the rule in a reviewed PR"
         )
-        return [Check(rule.metric, rule.file, _number(old), None, "present", False, reason)]
+        return [Check(rule.subject, rule.file, _number(old), None, "present", False, reason)]
     assert isinstance(new, float | int)
     base, checks = _number(old), []
     bounds = (
@@ -59,25 +59,31 @@ def _rule_checks(rule: MetricRule, report: dict[str, Any], *, source: str) -> li
         if bound is None:
             continue
         ok = new >= bound if sign == ">=" else new <= bound
-        reason = f"{rule.metric} {fmt(new)} is {within if ok else beyond} the {name} "
+        reason = f"{rule.subject} {fmt(new)} is {within if ok else beyond} the {name} "
         reason += f"{fmt(bound)} {where}"
         if not ok:
             reason = f"gate: {reason}; improve the model or change the {name} in a reviewed PR"
         limit = f"{sign} {fmt(bound)}"
         kind: Kind = "floor" if name == "floor" else "ceiling"
         checks.append(
-            Check(rule.metric, rule.file, base, new, limit, ok, reason, kind=kind, bound=bound)
+            Check(rule.subject, rule.file, base, new, limit, ok, reason, kind=kind, bound=bound)
         )
     if rule.max_worsening is not None:
         checks.append(worsening_check(rule, report, base, float(new), where))
     if not checks:
-        reason = f"{rule.metric} is present at head (the rule sets no limit)"
-        checks.append(Check(rule.metric, rule.file, base, new, "present", True, reason))
+        reason = f"{rule.subject} is present at head (the rule sets no limit)"
+        checks.append(Check(rule.subject, rule.file, base, new, "present", True, reason))
     return checks
 
 
 def _lookup(rule: MetricRule, report: dict[str, Any]) -> tuple[str | None, Any, Any]:
-    """(file, old, new) of the rule's metric: DVC's diff first, the headline for unchanged ones."""
+    """(file, old, new) of the rule's metric: DVC's diff first, the headline for unchanged ones;
+    a slice's from the evidence."""
+    if rule.slice is not None:
+        record = slice_record(rule, report)[0]
+        if record is None:
+            return rule.file, None, None
+        return record.get("path"), record.get("base"), record.get("head")
     found: dict[str, tuple[Any, Any]] = {}
     for entry in report.get("headline") or []:
         if entry.get("metric") == rule.metric and entry.get("path"):
@@ -99,6 +105,13 @@ def _lookup(rule: MetricRule, report: dict[str, Any]) -> tuple[str | None, Any, 
         return None, None, None
     ((path, (old, new)),) = found.items()
     return path, old, new
+
+
+def _missing(rule: MetricRule, report: dict[str, Any], file: str | None) -> str:
+    """Why the rule's value is missing, as a clause."""
+    if rule.slice is not None:
+        return f" ({slice_record(rule, report)[1]})"
+    return _head_errors(report, file)
 
 
 def _head_errors(report: dict[str, Any], file: str | None) -> str:

@@ -30,8 +30,8 @@ def worsening_check(
     limit = f"worsens <= {fmt(allowed)}"
     common: dict[str, Any] = {"kind": "worsening", "allowed": signed_allowed, "better": rule.better}
     if old is None:
-        reason = f"{rule.metric} has no base value to compare with (new metric)"
-        return Check(rule.metric, rule.file, None, new, limit, True, reason, **common)
+        reason = f"{rule.subject} has no base value to compare with (new metric)"
+        return Check(rule.subject, rule.file, None, new, limit, True, reason, **common)
     mode: Mode = rule.decide_on
     record, why_not, confidence = evidence_record(rule, report)
     note = None
@@ -55,13 +55,11 @@ def worsening_check(
     if interval is not None:
         moved += f"; {percent(confidence)} CI of the change {signed(interval[0])} to "
         moved += signed(interval[1])
-    opening = (
-        f"{rule.metric} {verb} by {fmt(worse)}" if worse > 0 else f"{rule.metric} did not get worse"
-    )
+    opening = f"{rule.subject} " + (f"{verb} by {fmt(worse)}" if worse > 0 else "did not get worse")
     opening += f" ({moved})"
     reason = _reason(mode, passed, opening, worse, allowed, where)
     return Check(
-        rule.metric,
+        rule.subject,
         rule.file,
         old,
         new,
@@ -125,21 +123,49 @@ def evidence_record(
     if status not in ("paired", "unpaired"):
         note = str(evidence.get("note") or "no per-row predictions").splitlines()[0]
         return None, f"the report has none ({note})", level
-    record = (evidence.get("metrics") or {}).get(rule.metric)
+    if rule.slice is not None:
+        record, why = slice_record(rule, report)
+        if record is None:
+            return None, why, level
+    else:
+        record = (evidence.get("metrics") or {}).get(rule.metric)
     if not isinstance(record, dict):
-        return None, f"the report's evidence has no interval for {rule.metric}", level
+        return None, f"the report's evidence has no interval for {rule.subject}", level
     if (
         rule.file is not None
         and record.get("path") is not None
         and _norm(record["path"]) != _norm(rule.file)
     ):
-        return None, f"the report's interval for {rule.metric} is of {record['path']}", level
+        return None, f"the report's interval for {rule.subject} is of {record['path']}", level
     ci = record.get("delta_ci")
     if not (
         isinstance(ci, list) and len(ci) == 2 and all(map(_finite, ci)) and ci[0] <= ci[1]
     ) or not _finite(record.get("delta")):
-        return None, f"the report's interval for {rule.metric} is not usable ({ci!r})", level
+        return None, f"the report's interval for {rule.subject} is not usable ({ci!r})", level
     return record, "", level
+
+
+def slice_record(rule: MetricRule, report: dict[str, Any]) -> tuple[dict[str, Any] | None, str]:
+    """The evidence's record of the rule's metric on its slice, or None and why not."""
+    assert rule.slice is not None
+    column, value = rule.slice.column, str(rule.slice.value)
+    name = f"{column} = {value}"
+    evidence = report.get("evidence")
+    if not isinstance(evidence, dict) or evidence.get("status") not in ("paired", "unpaired"):
+        return None, f"slice {name} is not measured: the report has no per-row evidence"
+    for entry in evidence.get("slices") or []:
+        if entry.get("column") == column and str(entry.get("value")) == value:
+            record = (entry.get("metrics") or {}).get(rule.metric)
+            if isinstance(record, dict):
+                return record, ""
+            return None, f"slice {name} has no {rule.metric} in the report's evidence"
+    for folded in evidence.get("folded") or []:
+        if folded.get("column") == column and value in map(str, folded.get("values") or []):
+            return None, (
+                f"slice {name} is folded: {folded.get('rows')} rows, under report.min_slice_rows"
+            )
+    known = sorted({str(e.get("column")) for e in evidence.get("slices") or []})
+    return None, f"slice {name} is not in the report (slice columns: {', '.join(known) or 'none'})"
 
 
 def _worsening(rule: MetricRule, delta: float) -> float:

@@ -16,8 +16,9 @@ from mlgitops.policy import MetricRule
 def build_headline(
     rules: list[MetricRule], metrics_full: dict[str, dict[str, dict[str, Any]]]
 ) -> list[dict[str, Any]]:
-    """One record per rule: path, old, new, diff, direction and verdict."""
-    return [_line(rule, metrics_full) for rule in rules]
+    """One record per rule of a whole metric: path, old, new, diff, direction and verdict (a
+    slice's rule shows in the slices table and the gate's)."""
+    return [_line(rule, metrics_full) for rule in rules if rule.slice is None]
 
 
 def _line(rule: MetricRule, metrics_full: dict[str, dict[str, dict[str, Any]]]) -> dict[str, Any]:

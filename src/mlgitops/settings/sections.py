@@ -38,10 +38,20 @@ def _path(value: Any) -> Any:
 FilePath = Annotated[Path, BeforeValidator(_path)]
 
 
+class SliceRef(Section):
+    """One slice of the evaluation rows: a column of report.slices and one of its values."""
+
+    column: Text
+    value: Text | Number | Flag  # as the predictions file holds it; compared as text
+
+
 class MetricRule(Section):
     """One metric the gate watches (params.yaml `gate`), with its direction and limits."""
 
     metric: Text  # dotted key, as `dvc metrics diff` shows it
+    # Gate the metric on one slice instead (`report.slices`, measured from the predictions):
+    # the slice's base, head and interval from the report's evidence.
+    slice: SliceRef | None = None
     better: Literal["higher", "lower"]
     file: Text | None = None  # needed only when several metric files have the key
     at_least: Number | None = None
@@ -50,6 +60,13 @@ class MetricRule(Section):
     # What max_worsening is held against: the point change, or the change's interval from the
     # report's evidence (docs/pr-loop.md "Deciding on evidence" says why the default is it).
     decide_on: Literal["non_inferiority", "clear_harm", "point"] = "non_inferiority"
+
+    @property
+    def subject(self) -> str:
+        """How messages name what the rule watches: `test.roc_auc (contract = Two year)`."""
+        if self.slice is None:
+            return self.metric
+        return f"{self.metric} ({self.slice.column} = {self.slice.value})"
 
     def worsening(self, old: float, new: float) -> float:
         """How much worse `new` is than `old` (negative when it improved)."""

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
+from mlgitops.errors import UsageError
 from mlgitops.gate import evaluate_gate, render_markdown, verdict_line
 from mlgitops.policy import MetricRule
 from mlgitops.settings import GatePolicy, parse_settings
@@ -165,3 +166,72 @@ def test_an_unknown_mode_is_refused_with_the_choices() -> None:
 
     with pytest.raises(UsageError, match=r"gate\[0\]\.decide_on is 'interval'; expected"):
         _rules("interval")
+
+
+def _slice_rules(value: str, **limits: Any) -> list[MetricRule]:
+    rule = {
+        "metric": "test.roc_auc",
+        "slice": {"column": "contract", "value": value},
+        "better": "higher",
+        **limits,
+    }
+    text = yaml.safe_dump({"gate": [rule]})
+    return parse_settings(
+        GatePolicy, yaml.safe_load(text), source="params.yaml", section="gate"
+    ).root
+
+
+def test_a_slice_rule_is_decided_on_that_slices_interval() -> None:
+    # The stand-in's Month-to-month slice: 0.7 -> 0.685, 95% CI -0.025 to -0.006.
+    report = _report(BASE_AUC - 0.0061, (-0.0098, -0.0023))
+    result = evaluate_gate(
+        report, _slice_rules("Month-to-month", max_worsening=0.02), source="params.yaml"
+    )
+    assert not result.passed  # the worse end, -0.025, is beyond 0.02
+    assert verdict_line(result) == (
+        "❌ **Gate failed**: test.roc_auc (contract = Month-to-month) −0.015 (95% CI −0.025 to "
+        "−0.006) is not shown within the allowed −0.020: its interval reaches beyond it"
+    )
+    result = evaluate_gate(
+        report, _slice_rules("One year", max_worsening=0.02, at_least=0.65), source="params.yaml"
+    )
+    assert result.passed, verdict_line(result)
+    assert [c.subject for c in result.checks[1:]] == ["test.roc_auc (contract = One year)"] * 2
+    assert [c.new for c in result.checks[1:]] == [0.702, 0.702]  # the slice's head, not the whole
+
+
+@pytest.mark.parametrize(
+    ("value", "why"),
+    [
+        ("Two year", "slice contract = Two year is folded: 42 rows, under report.min_slice_rows"),
+        (
+            "Three year",
+            "slice contract = Three year is not in the report (slice columns: contract)",
+        ),
+    ],
+)
+def test_a_slice_the_report_did_not_measure_fails_saying_why(value: str, why: str) -> None:
+    report = _report(BASE_AUC - 0.0061, (-0.0098, -0.0023))
+    result = evaluate_gate(report, _slice_rules(value, max_worsening=0.02), source="params.yaml")
+    assert not result.passed
+    (broken,) = result.broken
+    assert why in broken.reason, broken.reason
+
+
+def test_a_slice_rule_without_evidence_fails_rather_than_passing_unmeasured() -> None:
+    report = report_data(roc_auc=(BASE_AUC, BASE_AUC))  # no evidence at all
+    result = evaluate_gate(
+        report, _slice_rules("One year", max_worsening=0.02), source="params.yaml"
+    )
+    (broken,) = result.broken
+    assert "the report has no per-row evidence" in broken.reason, broken.reason
+
+
+def test_a_misspelt_slice_key_is_refused_with_the_nearest_name() -> None:
+    text = yaml.safe_dump(
+        {"gate": [{"metric": "m", "better": "higher", "slice": {"colum": "c", "value": 1}}]}
+    )
+    with pytest.raises(
+        UsageError, match=r"gate\[0\]\.slice\.colum is not a known key; did you mean `column`"
+    ):
+        parse_settings(GatePolicy, yaml.safe_load(text), source="params.yaml", section="gate")
