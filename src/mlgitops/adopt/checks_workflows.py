@@ -36,11 +36,12 @@ REPORT_SCOPES = {
 PUBLISH_SCOPES = {"contents": "write", "actions": "read", "pull-requests": "write"}
 _PR_TRIGGERS = ("pull_request", "pull_request_target")
 # What a job runs: the CLI, this repository's composite actions, or its reusable workflows.
+# A step's `uses:` ends at `@`, or at the space joining it to the next step's text.
 _REPORT_STEP = re.compile(
-    r"mlgitops\s+(report|gate)\b|/actions/(report|gate)(@|$)|/workflows/reusable-pr\.ya?ml@"
+    r"mlgitops\s+(report|gate)\b|/actions/(report|gate)(@|\s|$)|/workflows/reusable-pr\.ya?ml@"
 )
 _PUBLISH_STEP = re.compile(
-    r"mlgitops\s+comment\b|/actions/comment(@|$)|/workflows/reusable-comment\.ya?ml@"
+    r"mlgitops\s+comment\b|/actions/comment(@|\s|$)|/workflows/reusable-comment\.ya?ml@"
 )
 _PIN_WHY = (
     "a tag or branch can be moved to other code after your review, and that code runs with "

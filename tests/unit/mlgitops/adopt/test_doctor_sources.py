@@ -110,6 +110,32 @@ def test_publishing_may_write_comments_but_not_packages(tmp_path: Path) -> None:
     assert "packages: write" in findings[0].message
 
 
+def test_a_local_comment_action_is_publishing_also_with_steps_after_it(tmp_path: Path) -> None:
+    findings = _workflow(
+        tmp_path,
+        """\
+        on:
+          workflow_run:
+            workflows: [pr]
+            types: [completed]
+        permissions: {}
+        jobs:
+          publish:
+            runs-on: ubuntu-24.04
+            permissions:
+              actions: read
+              contents: write
+              pull-requests: write
+            steps:
+              - run: mlgitops gate --report report/report.json  # labels a failed gate
+              - uses: ./.github/actions/comment
+              - run: echo published
+        """,
+        name="pr-comment.yml",
+    )
+    assert findings == []  # judged as the publisher, whose grants these are
+
+
 def test_no_permissions_block_is_an_error_where_the_report_runs(tmp_path: Path) -> None:
     findings = _workflow(
         tmp_path,
