@@ -61,7 +61,7 @@ _COMMANDS = [
         "Open the retraining pull request when drift makes it due.",
     ),
     ("history", "history.command", None, "The delivery record: metrics per merge, deploys."),
-    ("pipeline", "pipeline.command", "deploy", "Reproduce the DVC pipeline on Argo (a DAG)."),
+    ("pipeline", "pipeline.command", None, "Reproduce the DVC pipeline on Argo (a DAG)."),
 ]
 for _name, _module, _extra, _line in _COMMANDS:
     mount(app, _name, f"mlgitops.{_module}", _extra, _line)

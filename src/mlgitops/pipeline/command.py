@@ -6,8 +6,8 @@ or with --from-template submits the WorkflowTemplate applied in the cluster; fol
 stages, and writes the dvc.lock its final task hands back. The pods
 pushed every stage's outputs and run-cache, so the PR job's own `dvc repro --pull` afterwards
 restores each stage instead of running it, and the report, gate and comment go on unchanged.
-With params.yaml `pipeline.run_on: runner` (and no --run-on) it does nothing: the job
-reproduces by itself. The environment is read here only: ARGO_SERVER and ARGO_TOKEN.
+With params.yaml `pipeline.run_on: runner`, or no `pipeline` section (and no --run-on), it
+does nothing: the job reproduces by itself. The environment is read here only: ARGO_SERVER and ARGO_TOKEN.
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ import typer
 from rich.console import Console
 
 from mlgitops.errors import CheckFailedError, RemoteError, UsageError
+from mlgitops.extras import require
+from mlgitops.params import read_params
 from mlgitops.plain_http import allow_plain_http_option
 from mlgitops.plugin import PARAMS, params_option, plugin_app
 from mlgitops.settings import load_settings
@@ -77,11 +79,16 @@ def pipeline(
     allow_plain_http: Annotated[bool, allow_plain_http_option()] = False,
 ) -> None:
     """Reproduce --commit on the cluster and write its dvc.lock to --lock."""
+    console = Console(stderr=True, highlight=False, markup=False, soft_wrap=True)
+    # A repository that never set the pipeline up (the reusable PR workflow asks every caller)
+    # reproduces on the runner; asked for the cluster, it is told what is missing below.
+    if run_on is None and not dry_run and not _has_section(params):
+        console.print(f"pipeline: {params} has no pipeline section: this job reproduces it")
+        return
     try:
         settings = load_settings(PipelineSettings, params, "pipeline")
     except UsageError as error:
         raise UsageError(f"pipeline: {error}") from None
-    console = Console(stderr=True, highlight=False, markup=False, soft_wrap=True)
     if (run_on or settings.run_on) == "runner" and not dry_run:
         console.print("pipeline: pipeline.run_on is runner: this job reproduces the pipeline")
         return
@@ -89,7 +96,13 @@ def pipeline(
     empty = [f"--{name}" for name, value in given.items() if not value.strip()]
     if empty:
         raise UsageError(f"pipeline: {', '.join(empty)} is empty (in CI: the repository "
-                         "variables and the event's values pr.yml passes)")  # fmt: skip
+                         "variables or reusable workflow inputs the PR job passes)")  # fmt: skip
+    if not server and not dry_run:
+        raise UsageError("pipeline: no Argo Server; set ARGO_SERVER (the reusable workflow's "
+                         "argo-server input) or pass --server https://...")  # fmt: skip
+    # The runner case above needs no Hera: the reusable PR workflow installs the deploy extra
+    # only for callers that name an Argo Server, yet always asks this command.
+    require("pipeline", "deploy")
     from mlgitops.pipeline.render import workflow  # Hera and DVC: only for a cluster run
 
     inline = None if from_template else workflow(params, given)
@@ -98,8 +111,7 @@ def pipeline(
 
         typer.echo(yaml.safe_dump(inline or workflow(params, given), sort_keys=False), nl=False)
         return
-    if not server:
-        raise UsageError("pipeline: no Argo Server; set ARGO_SERVER or pass --server https://...")
+    assert server is not None  # refused above
     server = server if "://" in server else f"https://{server}"
     _submit_and_wait(
         settings,
@@ -183,6 +195,17 @@ def _submit_and_wait(
         raise RemoteError(f"pipeline: {name} Succeeded but handed back no {FINAL}: {look}")
     lock.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
     console.print(f"pipeline: {name} Succeeded; wrote {lock}")
+
+
+def _has_section(params: Path) -> bool:
+    """True when the params file exists and has a `pipeline` section (an unreadable file
+    counts as having one: load_settings then says what is wrong with it)."""
+    if not params.is_file():
+        return False
+    try:
+        return "pipeline" in read_params(params)
+    except UsageError:
+        return True
 
 
 def _check_template(client: ArgoClient) -> None:

@@ -21,13 +21,14 @@ from mlgitops.params import read_params
 from mlgitops.pipeline import template
 from tests.processes import finish, wait_until, with_default_signals
 from tests.standins.argo import SMOKE_FAILURE, FakeArgo
-from tests.workflow_steps import PR_JOB, PR_WORKFLOW, shell_steps
+from tests.workflow_steps import PR_JOB, PR_WORKFLOW, WORKFLOWS, ShellStep, shell_steps
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 PARAMS = REPO_ROOT / "params.yaml"
 LOCK = "schema: '2.0'\nstages:\n  train:\n    cmd: python -m train\n"
 ARGS = ("--commit", "0123abc", "--repo", "https://git.example/o/r.git", "--image", "i:1")
 PARAMS_ARGS = ("--params", str(PARAMS))
+REUSABLE_PR = WORKFLOWS / "reusable-pr.yml"
 
 
 @pytest.fixture
@@ -135,30 +136,50 @@ def test_a_missing_template_says_to_apply_it(
     assert "kubectl apply -f deploy/pipeline.yaml" in err
 
 
-@pytest.mark.parametrize("labelled", ["false", "true"])
-def test_the_pr_workflows_cluster_step_follows_the_switch_and_the_label(
-    labelled: str, fake: tuple[FakeArgo, str], tmp_path: Path, edited: Path
-) -> None:
-    """pr.yml's `cluster` step as CI runs it, in the foreach/matrix repository: its
-    params.yaml says runner, so only the run-on-cluster label hands the reproduction to the
-    cluster, which runs that repository's DAG."""
-    argo, url = fake
+def _cluster_step(
+    workflow: Path, server: str, labelled: str, image: str = "ghcr.io/o/r:a"
+) -> ShellStep:
+    """The `cluster` step of pr.yml (server and image from the repository's variables) or of
+    reusable-pr.yml (from the caller's `with:`), as CI runs it."""
     given = {
         "BASE_SHA": "b" * 40, "HEAD_SHA": "a" * 40, "PR_NUMBER": "7", "RUN_URL": "",
-        "ARGO_SERVER": url, "ARGO_TOKEN": FakeArgo.token, "PIPELINE_IMAGE": "ghcr.io/o/r:a",
-        "REPO_URL": "https://github.com/o/r.git", "LABELLED": labelled,
+        "ARGO_TOKEN": FakeArgo.token, "REPO_URL": "https://github.com/o/r.git",
+        "LABELLED": labelled,
     }  # fmt: skip
-    (step,) = shell_steps(PR_WORKFLOW, PR_JOB, given, ids=["cluster"])
-    assert step.skipped_for_forks
-    env = {**os.environ, **step.env, "RUNNER_TEMP": str(tmp_path)}
+    if workflow == PR_WORKFLOW:
+        given |= {"ARGO_SERVER": server, "PIPELINE_IMAGE": image}
+        (step,) = shell_steps(workflow, PR_JOB, given, ids=["cluster"])
+    else:
+        inputs = {"argo-server": server, "pipeline-image": image}
+        (step,) = shell_steps(workflow, PR_JOB, given, ids=["cluster"], inputs=inputs)
+    assert step.skipped_for_forks  # a fork gets no secrets, so never the cluster
+    return step
+
+
+def _run_step(step: ShellStep, root: Path, runner_temp: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, **step.env, "RUNNER_TEMP": str(runner_temp)}
+    return subprocess.run(
+        step.argv, cwd=root, env=env, capture_output=True, text=True, check=False,
+        timeout=120,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("workflow", [PR_WORKFLOW, REUSABLE_PR], ids=lambda p: p.name)
+@pytest.mark.parametrize("labelled", ["false", "true"])
+def test_the_pr_workflows_cluster_step_follows_the_switch_and_the_label(
+    workflow: Path, labelled: str, fake: tuple[FakeArgo, str], tmp_path: Path, edited: Path
+) -> None:
+    """The `cluster` step of pr.yml, and of the reusable workflow other repositories call, as
+    CI runs it, in the foreach/matrix repository: its params.yaml says runner, so only the
+    run-on-cluster label hands the reproduction to the cluster, which runs that repository's
+    DAG."""
+    argo, url = fake
+    step = _cluster_step(workflow, url, labelled)
     root = edited.parent
     params = read_params(root / "params.yaml")
     params["pipeline"]["poll_seconds"] = 0.01  # the stand-in moves a run on at each poll
     (root / "params.yaml").write_text(yaml.safe_dump(params))
-    done = subprocess.run(
-        step.argv, cwd=root, env=env, capture_output=True, text=True, check=False,
-        timeout=120,
-    )  # fmt: skip
+    done = _run_step(step, root, tmp_path)
     assert done.returncode == 0, done.stderr
     lock = tmp_path / "cluster-dvc.lock"
     if labelled == "true":
@@ -169,6 +190,30 @@ def test_the_pr_workflows_cluster_step_follows_the_switch_and_the_label(
     else:
         assert "pipeline.run_on is runner" in done.stderr
         assert not lock.exists() and not argo.runs
+
+
+def test_the_reusable_cluster_step_without_an_argo_server(tmp_path: Path, edited: Path) -> None:
+    """A caller that gives no argo-server: a repository without a `pipeline` section
+    reproduces on the runner, untouched; one whose params.yaml asks for the cluster fails
+    saying what to give (before anything needs the deploy extra, which it did not install)."""
+    root = edited.parent
+    step = _cluster_step(REUSABLE_PR, "", "false", image="")
+    params = read_params(root / "params.yaml")
+    (root / "params.yaml").write_text(yaml.safe_dump({k: v for k, v in params.items()
+                                                      if k != "pipeline"}))  # fmt: skip
+    done = _run_step(step, root, tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "has no pipeline section: this job reproduces it" in done.stderr
+    params["pipeline"]["run_on"] = "cluster"
+    (root / "params.yaml").write_text(yaml.safe_dump(params))
+    step = _cluster_step(REUSABLE_PR, "", "false")
+    done = _run_step(step, root, tmp_path)
+    assert done.returncode == 2, done.stderr
+    assert "no Argo Server; set ARGO_SERVER (the reusable workflow's argo-server input)" in (
+        done.stderr
+    )
+    assert "Traceback" not in done.stderr
+    assert not (tmp_path / "cluster-dvc.lock").exists()
 
 
 @pytest.mark.parametrize("signal_number", [signal.SIGINT, signal.SIGTERM])
