@@ -155,3 +155,28 @@ def test_no_publisher_script_puts_a_token_on_a_command_line(path: Path) -> None:
             script = str(step.get("run", ""))
             assert "TOKEN" not in script and "Authorization" not in script, (path, step)
             assert "curl" not in script, (path, step)
+
+
+def test_pr_hands_the_reproduction_to_the_cluster_as_pr_yml_does(pr: dict[str, Any]) -> None:
+    """The cluster step (tests/unit/pipeline/test_command.py runs it against the Argo stand-in)
+    sits between pull and repro, never runs for a fork, gets the Argo token as its own
+    variable only, and repro checks its dvc.lock against the cluster's exactly as pr.yml."""
+    own = load_yaml(WORKFLOWS / "pr.yml")
+    ids = [s.get("id") for s in pr["jobs"]["reproduce"]["steps"]]
+    assert ids.index("pull") < ids.index("cluster") < ids.index("repro")
+    cluster = _step(pr, "cluster")
+    assert cluster["if"] == _step(own, "cluster")["if"]
+    assert "!github.event.pull_request.head.repo.fork" in cluster["if"]
+    assert cluster["env"]["ARGO_SERVER"] == "${{ inputs.argo-server }}"
+    assert cluster["env"]["PIPELINE_IMAGE"] == "${{ inputs.pipeline-image }}"
+    assert cluster["env"]["LABELLED"] == _step(own, "cluster")["env"]["LABELLED"]
+    call = pr["on"]["workflow_call"]
+    assert call["secrets"]["ARGO_TOKEN"] == {**call["secrets"]["ARGO_TOKEN"], "required": False}
+    assert {"argo-server", "pipeline-image"} <= set(call["inputs"])
+    holders = [s.get("id") for s in _steps(pr) if "secrets.ARGO_TOKEN" in str(s.get("env"))]
+    assert holders == ["cluster"]
+    # Hera only for a caller that names an Argo Server: the others keep their install.
+    packages = _step(pr, "setup")["with"]["packages"]
+    assert "inputs.argo-server != '' && 'stats,deploy' || 'stats'" in packages
+    diff = 'diff -u "$RUNNER_TEMP/cluster-dvc.lock" dvc.lock'
+    assert diff in _step(own, "repro")["run"] and diff in _step(pr, "repro")["run"]
