@@ -28,7 +28,7 @@ import yaml
 
 from mlgitops.pipeline import render, template
 from tests import pipeline_repo
-from tests.workflow_steps import PR_JOB, PR_WORKFLOW, shell_steps
+from tests.workflow_steps import PR_JOB, PR_WORKFLOW, WORKFLOWS, shell_steps
 
 pytestmark = pytest.mark.e2e
 
@@ -44,6 +44,7 @@ TASKS = {
     "extra/dvc.yaml:summary": "extra-dvc-yaml-summary",
 }
 CHANGED = list(TASKS)
+REUSABLE_PR = WORKFLOWS / "reusable-pr.yml"
 RESTORABLE = sorted(["grid@1-x", "grid@2-x", "train", "extra/dvc.yaml:summary"])
 
 
@@ -227,20 +228,23 @@ def test_the_final_pod_restores_from_the_run_cache_all_but_uncached_outputs(
     assert sorted(final.restored) == RESTORABLE
 
 
+@pytest.mark.parametrize("workflow", [PR_WORKFLOW, REUSABLE_PR], ids=lambda path: path.name)
 def test_the_pr_jobs_repro_step_then_restores_and_agrees_with_the_cluster(
-    scene: dict[str, Any],
+    workflow: Path, scene: dict[str, Any]
 ) -> None:
-    """pr.yml's repro step, as CI runs it after the cluster step: in the job's own checkout
-    `dvc repro --pull` restores the stages the pods ran, and its dvc.lock is the cluster's."""
-    tmp: Path = scene["tmp"]
+    """pr.yml's repro step, and the reusable workflow's, as CI runs it after the cluster step:
+    in the job's own checkout `dvc repro --pull` restores the stages the pods ran (the reusable
+    one every dvc.yaml's), and its dvc.lock is the cluster's."""
+    tmp: Path = scene["tmp"] / workflow.stem
     job, runner_temp = tmp / "pr-job", tmp / "runner-temp"
+    tmp.mkdir()
     env = pipeline_repo.environment(tmp / "pr-home")
     pipeline_repo.run("git", "clone", "--quiet", str(scene["origin"]), str(job), cwd=tmp, env=env)
     pipeline_repo.run("git", "checkout", "--quiet", "--detach", scene["commit"], cwd=job, env=env)
     runner_temp.mkdir()
     shutil.copy(_lock_path(scene), runner_temp / "cluster-dvc.lock")
     given = {"BASE_SHA": "b" * 40, "HEAD_SHA": scene["commit"], "PR_NUMBER": "7", "RUN_URL": ""}
-    (step,) = shell_steps(PR_WORKFLOW, PR_JOB, given, ids=["repro"])
+    (step,) = shell_steps(workflow, PR_JOB, given, ids=["repro"])
     done = subprocess.run(
         step.argv, cwd=job, env={**env, **step.env, "RUNNER_TEMP": str(runner_temp)},
         capture_output=True, text=True, check=False, timeout=pipeline_repo.TIMEOUT,
@@ -248,7 +252,8 @@ def test_the_pr_jobs_repro_step_then_restores_and_agrees_with_the_cluster(
     assert done.returncode == 0, done.stdout + done.stderr
     log = (job / step.env["REPORT_DIR"] / "repro.log").read_text()
     assert _RAN.findall(log) == ["evaluate"]  # its metrics are cache: false (docs/scale.md)
-    assert sorted(_CACHED.findall(log)) == sorted(CHANGED[:3])
+    restored = RESTORABLE if workflow == REUSABLE_PR else sorted(CHANGED[:3])
+    assert sorted(_CACHED.findall(log)) == restored
     assert (job / "dvc.lock").read_text() == _lock_path(scene).read_text()
     # A cluster lock that disagrees fails the step.
     tampered = _lock_path(scene).read_text().replace("md5: ", "md5: 0", 1)
