@@ -110,6 +110,11 @@ def pr_workflow(pin: Pin, setup: str, gate: bool, scheme: str | None) -> str:
         lines.append("    # The DVC remote's credentials, from this repository's secrets:")
         lines.append("    # secrets:")
         lines += [f"    #   {name}: ${{{{ secrets.{name} }}}}" for name in names]
+        # A remote pods can reach is what the cluster needs first: offer it with the keys,
+        # one line each, so uncommenting any of them leaves valid YAML.
+        lines.append(
+            "    #   ARGO_TOKEN: ${{ secrets.ARGO_TOKEN }}  # pipeline on Argo: docs/scale.md"
+        )
     return with_digest("\n".join(lines) + "\n")
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from mlgitops import cli
+from mlgitops import cli, extras
 from mlgitops.params import read_params
 from mlgitops.pipeline import template
 from tests.processes import finish, wait_until, with_default_signals
@@ -268,3 +268,17 @@ def test_dry_run_prints_the_workflow_and_contacts_nothing(
     for parameter in printed["spec"]["arguments"]["parameters"]:
         parameter.pop("value")
     assert printed["spec"] == committed
+
+
+def test_a_cluster_run_without_the_deploy_extra_says_which_to_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The command itself is in the base install (the reusable workflow asks it every time);
+    only a cluster run needs Hera, and without it says so instead of failing on an import."""
+    monkeypatch.setattr(extras, "missing", lambda extra: ("hera",) if extra == "deploy" else ())
+    code, err = _main("--run-on", "cluster", "--server", "https://argo.example",
+                      "--lock", str(tmp_path / "dvc.lock"),
+                      monkeypatch=monkeypatch, capsys=capsys)  # fmt: skip
+    assert code == 2, err
+    assert 'needs the deploy extra: pip install "mlgitops[deploy]"' in err
+    assert "Traceback" not in err

@@ -64,3 +64,4 @@ def test_an_s3_remote_gets_its_secrets_offered_commented_out() -> None:
     text = pr_workflow(Pin("octo/mlgitops", "a" * 40), "pip install dvc-s3", True, "s3")
     assert '      setup-command: "pip install dvc-s3"' in text
     assert "    #   AWS_ACCESS_KEY_ID: ${{ secrets.AWS_ACCESS_KEY_ID }}" in text
+    assert "    #   ARGO_TOKEN: ${{ secrets.ARGO_TOKEN }}" in text  # docs/scale.md
