@@ -124,6 +124,11 @@ def test_the_plugins_alone_report_and_gate_and_name_a_missing_extra(
         assert imported.returncode == 1, f"{module} is importable in the plugins' venv"
         assert f"No module named '{module}'" in imported.stderr, imported
 
+    # reusable-pr.yml's cluster step asks `mlgitops pipeline` in every caller's job, and
+    # installs Hera only for one naming an Argo Server: without it, nothing to do, no error.
+    idle = _run(venv, repo, "mlgitops", "pipeline", "--commit", base, "--repo", "r", "--image", "")
+    assert idle.returncode == 0 and "has no pipeline section" in idle.stderr, idle
+
     out = tmp_path / "report" / "report.md"
     report = _run(venv, repo, "mlgitops", "report", "--base", base, "--out", str(out))
     assert report.returncode == 0, report
