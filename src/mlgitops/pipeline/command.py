@@ -7,7 +7,8 @@ stages, and writes the dvc.lock its final task hands back. The pods
 pushed every stage's outputs and run-cache, so the PR job's own `dvc repro --pull` afterwards
 restores each stage instead of running it, and the report, gate and comment go on unchanged.
 With params.yaml `pipeline.run_on: runner`, or no `pipeline` section (and no --run-on), it
-does nothing: the job reproduces by itself. The environment is read here only: ARGO_SERVER and ARGO_TOKEN.
+does nothing: the job reproduces by itself. The environment is read here only: ARGO_SERVER
+and ARGO_TOKEN.
 """
 
 from __future__ import annotations
