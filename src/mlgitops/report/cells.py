@@ -27,8 +27,11 @@ def value(number: Any) -> str:
 
 
 def signed(number: float) -> str:
-    """A change: `+0.01`, `-0.00611`, `0`."""
-    return ("+" if number > 0 else "") + format(round(number, 5), ".10g")
+    """A change: `+0.01`, `−0.00611`, `0`; the real minus sign, as the intervals beside it."""
+    rounded = round(number, 5)
+    if rounded == 0:
+        return "0"
+    return ("+" if rounded > 0 else MINUS) + format(abs(rounded), ".10g")
 
 
 def bound(number: float) -> str:

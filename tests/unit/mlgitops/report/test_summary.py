@@ -40,7 +40,7 @@ def test_gated_first_then_test_then_train_with_interval_and_label() -> None:
         "train.roc_auc",
         "train.log_loss",
     ]
-    assert rows[1][1:] == ["0.84324", "0.83713", "-0.00611", "−0.0101 to −0.0023", "❌ worse"]
+    assert rows[1][1:] == ["0.84324", "0.83713", "−0.00611", "−0.0101 to −0.0023", "❌ worse"]
     assert rows[3][4:] == ["−0.004 to +0.009", "≈ within noise"]
     assert rows[4][4:] == ["-", "✅ better (no interval)"]  # train: no per-row predictions
 
@@ -48,7 +48,7 @@ def test_gated_first_then_test_then_train_with_interval_and_label() -> None:
 def test_a_widening_gap_is_flagged_as_overfitting_and_a_steady_one_is_not() -> None:
     flagged = render_markdown(_report(train_auc=(0.9008, 0.9329)))
     assert "**train up, test down: overfitting?**" in flagged
-    assert "roc_auc by 0.03821 (train +0.0321, test -0.00611)" in flagged
+    assert "roc_auc by 0.03821 (train +0.0321, test −0.00611)" in flagged
     assert "more than report.gap_widening 0.02" in flagged
 
     steady = render_markdown(_report(train_auc=(0.9008, 0.8960)))  # train fell with test
@@ -60,13 +60,13 @@ def test_a_widening_gap_is_flagged_as_overfitting_and_a_steady_one_is_not() -> N
 def test_slices_worst_slice_and_the_intervals_source_are_said() -> None:
     markdown = render_markdown(_report())
     headline = markdown.split("#### ", 1)[0]
-    assert "- Worst-moving slice: `contract` = Month-to-month: test.roc_auc -0.015 (❌ worse)" in (
+    assert "- Worst-moving slice: `contract` = Month-to-month: test.roc_auc −0.015 (❌ worse)" in (
         headline
     )
     assert "- Intervals: Base and head scored the same 1,376 rows" in headline
     slices = markdown.split("#### Slices", 1)[1].split("####", 1)[0]
     assert (
-        "| `contract` = Month-to-month | 760 | test.roc_auc | 0.7 | 0.685 | -0.015 | "
+        "| `contract` = Month-to-month | 760 | test.roc_auc | 0.7 | 0.685 | −0.015 | "
         "−0.025 to −0.006 | ❌ worse |"
     ) in slices
     assert "Smallest slice measured: 290 rows." in slices
