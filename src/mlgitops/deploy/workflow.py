@@ -72,7 +72,9 @@ KUBECTL_USER = 65532  # kubectl's image runs as root unless told; any non-root u
 TMP = "tmp"  # an emptyDir on /tmp: root filesystems are read-only, steps write their outputs here
 
 
-def _security(user: int) -> SecurityContext:
+def restricted_security(user: int) -> SecurityContext:
+    """A container that runs as `user`, read-only, no privileges: the restricted Pod Security
+    profile, for every step pod mlgitops renders."""
     return SecurityContext(
         allow_privilege_escalation=False,
         read_only_root_filesystem=True,
@@ -94,7 +96,7 @@ def _kubectl(
         args=[script],
         env=[Env(name="HOME", value="/tmp"), *(env or [])],  # HOME: kubectl's discovery cache
         resources=_resources(deploy.step_resources),
-        security_context=_security(KUBECTL_USER),
+        security_context=restricted_security(KUBECTL_USER),
         volume_mounts=[VolumeMount(name=TMP, mount_path="/tmp")],
         **kwargs,
     )
@@ -156,7 +158,7 @@ def _smoke(deploy: DeploySettings) -> Container:
         ],
         env=[Env(name="PYTHONDONTWRITEBYTECODE", value="1")],
         resources=_resources(deploy.step_resources),
-        security_context=_security(deploy.run_as_user),
+        security_context=restricted_security(deploy.run_as_user),
         volume_mounts=[VolumeMount(name=TMP, mount_path="/tmp")],
     )
 

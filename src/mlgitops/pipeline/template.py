@@ -35,16 +35,14 @@ from hera.workflows import (
 )
 from hera.workflows.models import (
     Backoff,
-    Capabilities,
     IntOrString,
     Quantity,
     ResourceRequirements,
-    SeccompProfile,
-    SecurityContext,
     ValueFrom,
     VolumeMount,
 )
 
+from mlgitops.deploy.workflow import restricted_security
 from mlgitops.errors import UsageError
 from mlgitops.pipeline import dask as dask_part
 from mlgitops.pipeline.stages import Stage
@@ -93,17 +91,6 @@ def _resources(pod: PodResources) -> ResourceRequirements:
     return ResourceRequirements(requests=amounts, limits=dict(amounts))
 
 
-def _security(user: int) -> SecurityContext:
-    return SecurityContext(
-        allow_privilege_escalation=False,
-        read_only_root_filesystem=True,
-        run_as_non_root=True,
-        run_as_user=user,
-        capabilities=Capabilities(drop=["ALL"]),
-        seccomp_profile=SeccompProfile(type="RuntimeDefault"),
-    )
-
-
 def _container(
     settings: PipelineSettings,
     secret: str,
@@ -131,7 +118,7 @@ def _container(
         env_from=[SecretEnvFrom(name=secret)],  # the DVC remote's credentials, as env keys
         resources=_resources(pod),
         node_selector=dict(pod.node_selector) or None,
-        security_context=_security(settings.run_as_user),
+        security_context=restricted_security(settings.run_as_user),
         volume_mounts=[
             VolumeMount(name="work", mount_path=WORK),
             VolumeMount(name="tmp", mount_path="/tmp"),
